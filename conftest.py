@@ -1,0 +1,48 @@
+import pytest
+
+from portal.testing import make_provider, make_user
+from providers.models import Membership, Region
+
+
+@pytest.fixture
+def alice(db):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(db):
+    return make_user("bob")
+
+
+@pytest.fixture
+def charlie(db):
+    return make_user("charlie")
+
+
+@pytest.fixture
+def dave(db):
+    return make_user("dave")
+
+
+@pytest.fixture
+def acme(alice, bob):
+    """Provider A, headquartered in Germany: alice owns it, bob is staff."""
+    provider = make_provider("Acme GPU", "DE", owner=alice)
+    Membership.objects.create(user=bob, provider=provider, role=Membership.Role.STAFF)
+    return provider
+
+
+@pytest.fixture
+def beta(charlie):
+    """Provider B, headquartered in the US, owned by charlie."""
+    return make_provider("Beta Compute", "US", owner=charlie)
+
+
+@pytest.fixture
+def acme_fra(acme):
+    return Region.objects.create(provider=acme, code="eu-fra-1", country="DE", city="Frankfurt")
+
+
+@pytest.fixture
+def beta_nyc(beta):
+    return Region.objects.create(provider=beta, code="us-east-1", country="US", city="New York")

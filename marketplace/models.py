@@ -1,0 +1,239 @@
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+
+def normalize_gpu_name(name: str) -> str:
+    """The key aliases are stored and looked up under.
+
+    "NVIDIA H100-SXM", "h100_sxm" and "H100 SXM" all become "h100sxm".
+    """
+    name = name.lower().replace("nvidia", "").replace("geforce", "")
+    return re.sub(r"[^a-z0-9]+", "", name)
+
+
+class GpuModel(models.Model):
+    class FormFactor(models.TextChoices):
+        SXM = "sxm", "SXM"
+        PCIE = "pcie", "PCIe"
+        NVL = "nvl", "NVL"
+        SUPERCHIP = "superchip", _("Superchip (Grace)")
+
+    class Segment(models.TextChoices):
+        DATACENTER = "datacenter", _("Data centre")
+        WORKSTATION = "workstation", _("Workstation")
+        CONSUMER = "consumer", _("Consumer")
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=80, unique=True)
+    architecture = models.CharField(max_length=40)
+    memory_gb = models.PositiveSmallIntegerField()
+    memory_type = models.CharField(max_length=20)
+    form_factor = models.CharField(max_length=20, choices=FormFactor)
+    segment = models.CharField(max_length=20, choices=Segment, default=Segment.DATACENTER)
+    release_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("GPU model")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:gpu_detail", args=[self.slug])
+
+
+class GpuAliasQuerySet(models.QuerySet):
+    def resolve(self, raw_name: str) -> GpuModel | None:
+        alias = self.filter(normalized=normalize_gpu_name(raw_name)).select_related("gpu_model")
+        alias = alias.first()
+        return alias.gpu_model if alias else None
+
+
+class GpuAlias(models.Model):
+    """A name a provider uses for a GPU model, e.g. "H100 80GB HBM3" for H100 SXM 80GB."""
+
+    gpu_model = models.ForeignKey(GpuModel, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=120)
+    normalized = models.CharField(max_length=120, unique=True, editable=False)
+
+    objects = GpuAliasQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("GPU alias")
+        verbose_name_plural = _("GPU aliases")
+        ordering = ["normalized"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.gpu_model.name}"
+
+    def save(self, *args, **kwargs):
+        self.normalized = normalize_gpu_name(self.name)
+        super().save(*args, **kwargs)
+
+
+class OfferQuerySet(models.QuerySet):
+    def listed(self):
+        """Offers a developer may see: active, from an approved provider."""
+        return self.filter(status=Offer.Status.ACTIVE, provider__status="approved")
+
+    def fresh(self, now=None):
+        return self.filter(stale_at__gt=now or timezone.now())
+
+    def stale(self, now=None):
+        return self.filter(stale_at__lte=now or timezone.now())
+
+
+class Offer(models.Model):
+    """What a developer can rent: a region x GPU model x GPUs per node, at a price.
+
+    Keyed by ``(provider, external_id)``, the provider's own id for it, so that syncs and CSV
+    imports update offers in place. Offers are withdrawn, never deleted: history stays.
+    """
+
+    class PricingType(models.TextChoices):
+        ON_DEMAND = "on_demand", _("On demand")
+        SPOT = "spot", _("Spot")
+        RESERVED = "reserved", _("Reserved")
+
+    class GpuInterconnect(models.TextChoices):
+        NVLINK = "nvlink", "NVLink"
+        PCIE = "pcie", "PCIe"
+
+    class Network(models.TextChoices):
+        INFINIBAND = "infiniband", "InfiniBand"
+        ROCE = "roce", "RoCE"
+        ETHERNET = "ethernet", "Ethernet"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", _("Entered by hand")
+        CSV = "csv", _("CSV import")
+        SYNC = "sync", _("Synced")
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="offers")
+    region = models.ForeignKey("providers.Region", on_delete=models.PROTECT, related_name="offers")
+    # Copied from the region on save, so the catalog filters by country without a join.
+    country = CountryField(editable=False, db_index=False)
+    gpu_model = models.ForeignKey(GpuModel, on_delete=models.PROTECT, related_name="offers")
+    gpus_per_node = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    vcpus = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("vCPUs"))
+    ram_gb = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("RAM (GB)"))
+    storage_gb = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("storage (GB)"))
+    gpu_interconnect = models.CharField(max_length=10, choices=GpuInterconnect, blank=True)
+    network = models.CharField(max_length=12, choices=Network, blank=True)
+    pricing_type = models.CharField(max_length=10, choices=PricingType, default=PricingType.ON_DEMAND)
+    min_term_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    price_per_gpu_hour = models.DecimalField(max_digits=10, decimal_places=4)
+    currency = models.CharField(max_length=3, default="USD")
+    nodes_available = models.PositiveIntegerField(default=0)
+    nodes_total = models.PositiveIntegerField(null=True, blank=True)
+    gpus_available = models.GeneratedField(
+        expression=F("nodes_available") * F("gpus_per_node"),
+        output_field=models.PositiveIntegerField(),
+        db_persist=True,
+    )
+    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    external_id = models.CharField(max_length=200)
+    source = models.CharField(max_length=10, choices=Source, default=Source.MANUAL)
+    sync_connection = models.ForeignKey(
+        "providers.SyncConnection", null=True, blank=True, on_delete=models.SET_NULL, related_name="offers"
+    )
+    last_verified_at = models.DateTimeField(default=timezone.now)
+    # When the offer stops being trustworthy unless verified again (see Offer.stale_after()).
+    stale_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OfferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["price_per_gpu_hour", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "external_id"], name="offer_unique_external_id"),
+            models.CheckConstraint(condition=Q(price_per_gpu_hour__gte=0), name="offer_price_gte_0"),
+            models.CheckConstraint(condition=Q(gpus_per_node__gte=1), name="offer_gpus_per_node_gte_1"),
+            models.CheckConstraint(
+                condition=Q(nodes_total__isnull=True) | Q(nodes_total__gte=F("nodes_available")),
+                name="offer_available_lte_total",
+            ),
+        ]
+        indexes = [
+            # The catalog always filters on status and freshness, then on these.
+            models.Index(fields=["status", "price_per_gpu_hour"], name="offer_status_price"),
+            models.Index(fields=["status", "country", "price_per_gpu_hour"], name="offer_status_country_price"),
+            models.Index(fields=["status", "gpu_model", "price_per_gpu_hour"], name="offer_status_gpu_price"),
+            models.Index(fields=["status", "gpus_available"], name="offer_status_capacity"),
+            models.Index(fields=["status", "stale_at"], name="offer_status_stale_at"),
+            models.Index(fields=["status", "last_verified_at"], name="offer_status_verified"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gpus_per_node}x {self.gpu_model} · {self.region}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:offer_detail", args=[self.pk])
+
+    def clean(self):
+        if self.region_id and self.provider_id and self.region.provider_id != self.provider_id:
+            raise ValidationError({"region": _("This region belongs to another provider.")})
+        if self.nodes_total is not None and self.nodes_available > self.nodes_total:
+            raise ValidationError({"nodes_available": _("Cannot exceed the total number of nodes.")})
+        if self.pricing_type == self.PricingType.RESERVED and not self.min_term_months:
+            raise ValidationError({"min_term_months": _("A reserved price needs a minimum term.")})
+        if self.price_per_gpu_hour is not None and self.price_per_gpu_hour < 0:
+            raise ValidationError({"price_per_gpu_hour": _("A price cannot be negative.")})
+
+    def stale_after(self) -> timedelta:
+        """How long a verification holds: a few sync intervals, or a week for manual offers."""
+        if self.sync_connection_id:
+            seconds = self.sync_connection.interval_seconds * settings.STALE_AFTER_INTERVALS
+            return timedelta(seconds=max(seconds, settings.STALE_AFTER_MIN_SECONDS))
+        return timedelta(seconds=settings.MANUAL_OFFER_STALE_AFTER_SECONDS)
+
+    def mark_verified(self, now=None) -> None:
+        self.last_verified_at = now or timezone.now()
+        self.stale_at = self.last_verified_at + self.stale_after()
+
+    def save(self, *args, **kwargs):
+        if self.region_id:
+            self.country = self.region.country
+        if self.stale_at is None:
+            self.mark_verified(self.last_verified_at)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_stale(self) -> bool:
+        return self.stale_at <= timezone.now()
+
+    @property
+    def price_per_node_hour(self) -> Decimal:
+        return self.price_per_gpu_hour * self.gpus_per_node
+
+
+class OfferSnapshot(models.Model):
+    """Price and availability of an offer when they changed, for history charts."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="snapshots")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    price_per_gpu_hour = models.DecimalField(max_digits=10, decimal_places=4)
+    nodes_available = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["offer", "recorded_at"]
+        indexes = [models.Index(fields=["offer", "recorded_at"], name="snapshot_offer_time")]

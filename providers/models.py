@@ -1,0 +1,181 @@
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from portal.lib.crypto import decrypt_secret, encrypt_secret
+
+
+class Certification(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProviderQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(status=Provider.Status.APPROVED)
+
+    def for_user(self, user):
+        """Providers the user is a member of."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
+class Provider(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending approval")
+        APPROVED = "approved", _("Approved")
+        SUSPENDED = "suspended", _("Suspended")
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(unique=True)
+    hq_country = CountryField(verbose_name=_("headquarters country"))
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True)
+    contact_email = models.EmailField(blank=True)
+    certifications = models.ManyToManyField(Certification, blank=True, related_name="providers")
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProviderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("marketplace:provider_detail", args=[self.slug])
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        STAFF = "staff", _("Staff")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role, default=Role.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "provider"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.provider} ({self.role})"
+
+
+class Region(models.Model):
+    """A provider's location, with the code the provider itself uses for it."""
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="regions")
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=120, blank=True)
+    country = CountryField(db_index=True)
+    city = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["provider", "code"]
+        constraints = [models.UniqueConstraint(fields=["provider", "code"], name="region_unique_code")]
+
+    def __str__(self) -> str:
+        place = ", ".join(part for part in [self.city, self.country.name] if part)
+        return f"{self.code} ({place})"
+
+
+class SyncConnectionQuerySet(models.QuerySet):
+    def due(self, now=None):
+        return self.filter(enabled=True, next_sync_at__lte=now or timezone.now())
+
+
+class SyncConnection(models.Model):
+    """How the portal reads a provider's inventory: an adapter kind, a URL, credentials."""
+
+    class Kind(models.TextChoices):
+        FEED = "feed", _("Open provider feed (JSON, v1)")
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="sync_connections")
+    name = models.CharField(max_length=120, default="Inventory feed")
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.FEED)
+    base_url = models.URLField(max_length=500)
+    # Fernet token; use set_credentials()/get_credentials(), never read or render this field.
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    interval_seconds = models.PositiveIntegerField(default=300, validators=[MinValueValidator(30)])
+    enabled = models.BooleanField(default=True)
+    next_sync_at = models.DateTimeField(default=timezone.now)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SyncConnectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["provider", "name"]
+        indexes = [
+            models.Index(fields=["next_sync_at"], condition=Q(enabled=True), name="syncconn_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.name}"
+
+    def set_credentials(self, secret: str) -> None:
+        self.credentials_encrypted = encrypt_secret(secret) if secret else ""
+
+    def get_credentials(self) -> str:
+        return decrypt_secret(self.credentials_encrypted) if self.credentials_encrypted else ""
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.credentials_encrypted)
+
+    @property
+    def health(self) -> str:
+        """ok, failing or never (no successful sync yet)."""
+        if self.consecutive_failures:
+            return "failing"
+        return "ok" if self.last_success_at else "never"
+
+
+class SyncRun(models.Model):
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCESS = "success", _("Success")
+        FAILED = "failed", _("Failed")
+
+    connection = models.ForeignKey(SyncConnection, on_delete=models.CASCADE, related_name="runs")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.RUNNING)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    withdrawn = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    # Problems that did not fail the run, e.g. GPU names the catalogue does not know.
+    warnings = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["connection", "-started_at"], name="syncrun_conn_started")]
+
+    def __str__(self) -> str:
+        return f"{self.connection} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"
+
+    @property
+    def duration(self):
+        return self.finished_at - self.started_at if self.finished_at else None
