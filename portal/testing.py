@@ -17,7 +17,7 @@ from django.db import connection
 from marketplace.models import GpuModel, Offer
 from providers.models import Membership, Provider, Region
 
-PASSWORD = "correct-horse-battery"
+PASSWORD = "correct-horse-battery"  # noqa: S105 (test personas only)
 
 
 def in_ci() -> bool:
@@ -74,6 +74,4 @@ def make_offer(provider: Provider, region: Region, gpu: str = "h100-sxm", **extr
         ram_gb=2048,
     )
     values.update(extra)
-    return Offer.objects.create(
-        provider=provider, region=region, gpu_model=GpuModel.objects.get(slug=gpu), **values
-    )
+    return Offer.objects.create(provider=provider, region=region, gpu_model=GpuModel.objects.get(slug=gpu), **values)
