@@ -4,6 +4,12 @@ from portal.testing import make_provider, make_user
 from providers.models import Membership, Region
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Personas are created in most tests; the production hasher costs a good half second each.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def alice(db):
     return make_user("alice")

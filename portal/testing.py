@@ -33,7 +33,7 @@ def missing_service(reason: str) -> None:
 
 def require_postgres() -> None:
     if connection.vendor != "postgresql":
-        missing_service("needs PostgreSQL: set DATABASE_URL=postgres://... (make test does when it is up)")
+        missing_service("needs PostgreSQL: run with DATABASE_URL=postgres://... (as .ci/run does)")
 
 
 def require_redis() -> str:

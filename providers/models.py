@@ -172,6 +172,12 @@ class SyncRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["connection", "-started_at"], name="syncrun_conn_started")]
+        # A connection syncs once at a time: starting a run is claiming it (providers/sync.py).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["connection"], condition=Q(outcome="running"), name="syncrun_one_running_per_connection"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.connection} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"

@@ -1,0 +1,1 @@
+"""The live demo: the ten launch partners, their feeds served by the portal, and ``load_demo``."""

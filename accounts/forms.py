@@ -1,0 +1,49 @@
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
+
+from providers.models import Certification, Provider
+
+
+class SignupForm(UserCreationForm):
+    email = forms.EmailField(
+        label=_("E-mail"), help_text=_("Used to reset your password and for provider contact."), max_length=254
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ["username", "email"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        # Password reset mails every account with the address: keep addresses unique.
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this e-mail address already exists."))
+        return email
+
+
+class ProviderApplicationForm(forms.ModelForm):
+    certifications = forms.ModelMultipleChoiceField(
+        queryset=Certification.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label=_("Certifications"),
+    )
+
+    class Meta:
+        model = Provider
+        fields = ["name", "website", "hq_country", "contact_email", "description", "certifications"]
+        labels = {"name": _("Organisation name"), "contact_email": _("Contact e-mail")}
+        help_texts = {"description": _("What you offer, where, and for whom. Shown on your public profile.")}
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_email"].required = True
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if Provider.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError(_("A provider with this name is already listed or under review."))
+        return name

@@ -1,0 +1,61 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts.forms import ProviderApplicationForm, SignupForm
+from accounts.services import user_signup
+from portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
+from providers.models import Provider
+from providers.selectors import memberships_for_user
+from providers.services import provider_apply
+
+# A user may have a few applications under review at once, not an unbounded number.
+MAX_PENDING_APPLICATIONS = 3
+
+
+def signup(request: HtmxHttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:profile")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = user_signup(
+            username=form.cleaned_data["username"],
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password1"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome! Your account is ready."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+@login_required
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
+    memberships = memberships_for_user(user=request.user)
+    context = {
+        "memberships": [m for m in memberships if m.provider.status != Provider.Status.PENDING],
+        "applications": [m for m in memberships if m.provider.status == Provider.Status.PENDING],
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+@login_required
+def apply_provider(request: AuthenticatedHttpRequest) -> HttpResponse:
+    pending = Provider.objects.for_user(request.user).filter(status=Provider.Status.PENDING).count()
+    too_many = pending >= MAX_PENDING_APPLICATIONS
+    form = ProviderApplicationForm(request.POST or None)
+    if request.method == "POST" and not too_many and form.is_valid():
+        provider = provider_apply(user=request.user, **form.cleaned_data)
+        messages.success(
+            request,
+            _(
+                "Thank you: %(name)s is waiting for review by an administrator. Until it is approved nothing "
+                "of it is public, but you can already prepare its regions and offers on the dashboard."
+            )
+            % {"name": provider.name},
+        )
+        return redirect("accounts:profile")
+    return render(request, "accounts/apply_provider.html", {"form": form, "too_many": too_many})

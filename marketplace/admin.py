@@ -1,0 +1,141 @@
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_countries.filters import CountryFilter
+
+from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot, normalize_gpu_name
+
+admin.site.site_header = _("GPU Marketplace administration")
+admin.site.site_title = _("GPU Marketplace admin")
+admin.site.index_title = _("Providers, GPU catalogue, offers and syncs")
+
+
+class GpuAliasForm(forms.ModelForm):
+    class Meta:
+        model = GpuAlias
+        fields = ["gpu_model", "name"]
+
+    def clean_name(self):
+        # ``normalized`` is unique but not a form field, so its clash must be reported here.
+        name = self.cleaned_data["name"]
+        clash = GpuAlias.objects.filter(normalized=normalize_gpu_name(name)).exclude(pk=self.instance.pk)
+        clash = clash.select_related("gpu_model").first()
+        if clash:
+            raise ValidationError(
+                _("“%(name)s” already maps to %(gpu)s (as “%(alias)s”)."),
+                params={"name": name, "gpu": clash.gpu_model, "alias": clash.name},
+            )
+        return name
+
+
+class GpuAliasInline(admin.TabularInline):
+    model = GpuAlias
+    form = GpuAliasForm
+    extra = 1
+    fields = ["name", "normalized"]
+    readonly_fields = ["normalized"]
+
+
+@admin.register(GpuModel)
+class GpuModelAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "slug",
+        "architecture",
+        "memory_gb",
+        "memory_type",
+        "form_factor",
+        "segment",
+        "release_year",
+        "sort_order",
+    ]
+    list_filter = ["segment", "form_factor", "architecture"]
+    search_fields = ["name", "slug", "aliases__name"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [GpuAliasInline]
+
+
+@admin.register(GpuAlias)
+class GpuAliasAdmin(admin.ModelAdmin):
+    form = GpuAliasForm
+    list_display = ["name", "normalized", "gpu_model"]
+    list_filter = ["gpu_model"]
+    search_fields = ["name", "normalized", "gpu_model__name"]
+    autocomplete_fields = ["gpu_model"]
+    list_select_related = ["gpu_model"]
+    readonly_fields = ["normalized"]
+
+
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "provider",
+        "gpu_model",
+        "gpus_per_node",
+        "region",
+        "country",
+        "pricing_type",
+        "price_per_gpu_hour",
+        "currency",
+        "nodes_available",
+        "nodes_total",
+        "status",
+        "source",
+        "last_verified_at",
+    ]
+    list_filter = ["status", "pricing_type", ("country", CountryFilter), "gpu_model", "source"]
+    search_fields = ["external_id", "provider__name"]
+    list_select_related = ["provider", "region", "gpu_model"]
+    autocomplete_fields = ["provider", "region", "gpu_model", "sync_connection"]
+    readonly_fields = ["country", "gpus_available", "last_verified_at", "stale_at", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["provider", "region", "country", "gpu_model", "gpus_per_node", "status"]}),
+        (_("Node"), {"fields": ["vcpus", "ram_gb", "storage_gb", "gpu_interconnect", "network"]}),
+        (_("Price"), {"fields": ["pricing_type", "min_term_months", "price_per_gpu_hour", "currency"]}),
+        (_("Capacity"), {"fields": ["nodes_available", "nodes_total", "gpus_available"]}),
+        (
+            _("Provenance"),
+            {
+                "fields": [
+                    "external_id",
+                    "source",
+                    "sync_connection",
+                    "last_verified_at",
+                    "stale_at",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+    actions = ["withdraw"]
+    show_full_result_count = False  # the catalog holds 100,000+ offers
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # offers are withdrawn, never deleted: their history stays
+
+    @admin.action(description=_("Withdraw selected offers"), permissions=["change"])
+    def withdraw(self, request, queryset):
+        count = queryset.filter(status=Offer.Status.ACTIVE).update(status=Offer.Status.WITHDRAWN)
+        self.message_user(request, ngettext("%d offer withdrawn.", "%d offers withdrawn.", count) % count)
+
+
+@admin.register(OfferSnapshot)
+class OfferSnapshotAdmin(admin.ModelAdmin):
+    """Snapshots are history: read-only."""
+
+    list_display = ["recorded_at", "offer", "price_per_gpu_hour", "nodes_available"]
+    list_filter = ["recorded_at"]
+    search_fields = ["offer__external_id", "offer__provider__name"]
+    list_select_related = ["offer__gpu_model", "offer__region"]
+    raw_id_fields = ["offer"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,105 @@
+"""Django admin for the developer side: the GPU catalogue, its aliases, offers and their history."""
+
+import pytest
+from django.urls import reverse
+
+from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot
+from portal.testing import make_offer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def offer(acme, acme_fra):
+    return make_offer(acme, acme_fra)
+
+
+@pytest.fixture
+def objects(offer):
+    """One object of every developer-side model."""
+    return {
+        GpuModel: GpuModel.objects.get(slug="h100-sxm"),
+        GpuAlias: GpuAlias.objects.filter(gpu_model__slug="h100-sxm").first(),
+        Offer: offer,
+        OfferSnapshot: OfferSnapshot.objects.create(offer=offer, price_per_gpu_hour="2.50", nodes_available=4),
+    }
+
+
+def admin_url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.parametrize("model", [GpuModel, GpuAlias, Offer, OfferSnapshot])
+def test_every_page_opens_for_a_superuser(admin_client, objects, model):
+    obj = objects[model]
+
+    assert admin_client.get(admin_url(model, "changelist")).status_code == 200
+    assert admin_client.get(admin_url(model, "changelist"), {"q": "h100"}).status_code == 200
+    assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200
+    if model is not OfferSnapshot:
+        assert admin_client.get(admin_url(model, "add")).status_code == 200
+
+
+def test_the_offer_list_does_not_grow_queries_with_rows(admin_client, acme, acme_fra, django_assert_max_num_queries):
+    for _ in range(3):
+        make_offer(acme, acme_fra)
+    with django_assert_max_num_queries(20) as few:
+        admin_client.get(admin_url(Offer, "changelist"))
+    for _ in range(20):
+        make_offer(acme, acme_fra)
+
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        admin_client.get(admin_url(Offer, "changelist"))
+
+
+def test_offers_are_filtered_by_country_and_gpu(admin_client, acme, acme_fra, beta, beta_nyc):
+    german = make_offer(acme, acme_fra, gpu="h100-sxm")
+    make_offer(beta, beta_nyc, gpu="h100-sxm")
+    make_offer(acme, acme_fra, gpu="a100-sxm-80")
+
+    response = admin_client.get(
+        admin_url(Offer, "changelist"), {"country": "DE", "gpu_model__id__exact": german.gpu_model_id}
+    )
+
+    assert list(response.context["cl"].result_list) == [german]
+
+
+def test_offers_are_withdrawn_never_deleted(admin_client, offer):
+    response = admin_client.post(
+        admin_url(Offer, "changelist"), {"action": "withdraw", "_selected_action": [offer.pk]}, follow=True
+    )
+
+    assert "1 offer withdrawn." in response.content.decode()
+    assert Offer.objects.get(pk=offer.pk).status == Offer.Status.WITHDRAWN
+    assert admin_client.get(admin_url(Offer, "delete", offer.pk)).status_code == 403
+    assert admin_client.post(admin_url(Offer, "delete", offer.pk), {"post": "yes"}).status_code == 403
+    assert Offer.objects.filter(pk=offer.pk).exists()
+
+
+def test_snapshots_are_read_only(admin_client, objects):
+    snapshot = objects[OfferSnapshot]
+
+    assert admin_client.get(admin_url(OfferSnapshot, "add")).status_code == 403
+    response = admin_client.post(admin_url(OfferSnapshot, "change", snapshot.pk), {"nodes_available": 99})
+    assert response.status_code == 403
+    assert OfferSnapshot.objects.get(pk=snapshot.pk).nodes_available == 4
+
+
+def test_an_alias_is_added_to_a_gpu_model(admin_client):
+    b200 = GpuModel.objects.get(slug="b200")
+
+    response = admin_client.post(admin_url(GpuAlias, "add"), {"gpu_model": b200.pk, "name": "Blackwell B200 SXM"})
+
+    assert response.status_code == 302
+    assert GpuAlias.objects.resolve("blackwell-b200-sxm") == b200
+
+
+def test_an_alias_that_already_maps_somewhere_is_refused(admin_client):
+    h100 = GpuModel.objects.get(slug="h100-sxm")
+    count = GpuAlias.objects.count()
+
+    response = admin_client.post(admin_url(GpuAlias, "add"), {"gpu_model": h100.pk, "name": "NVIDIA B200"})
+
+    assert response.status_code == 200
+    assert "already maps to B200 180GB" in response.content.decode()
+    assert GpuAlias.objects.count() == count

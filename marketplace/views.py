@@ -1,0 +1,125 @@
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from marketplace import selectors
+from marketplace.models import GpuModel, Offer
+from portal.http import HtmxHttpRequest
+
+
+def _wants_fragment(request: HtmxHttpRequest) -> bool:
+    """An htmx swap gets the fragment; boosted links and history restores need the page."""
+    return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def catalog(request: HtmxHttpRequest) -> HttpResponse:
+    results = selectors.catalog_search(params=request.GET)
+    template = "marketplace/catalog.html"
+    fragment = _wants_fragment(request)
+    if fragment:
+        template += "#results"
+    context = {"results": results, "form": results.form, "facets": results.facets, "fragment": fragment}
+    return render(request, template, context)
+
+
+def _capacity_request_link(request: HtmxHttpRequest, offer: Offer) -> str:
+    """A mailto: to the provider with the offer in the subject, else the provider's website."""
+    provider = offer.provider
+    if not provider.contact_email:
+        return provider.website
+    subject = _("Capacity request: %(gpus)sx %(gpu)s in %(region)s (offer #%(id)s)") % {
+        "gpus": offer.gpus_per_node,
+        "gpu": offer.gpu_model.name,
+        "region": offer.region.code,
+        "id": offer.pk,
+    }
+    body = _("Hello,\n\nI would like capacity for this offer: %(url)s\n\nGPUs needed:\nStart date:\nDuration:\n") % {
+        "url": request.build_absolute_uri(offer.get_absolute_url())
+    }
+    return f"mailto:{provider.contact_email}?{urlencode({'subject': subject, 'body': body}, quote_via=quote)}"
+
+
+@require_GET
+def offer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    offer = selectors.offer_get_public(pk=pk)
+    if offer is None:
+        raise Http404
+    snapshots = selectors.offer_history(offer=offer)
+    price_points = [(s.recorded_at, s.price_per_gpu_hour) for s in snapshots]
+    capacity_points = [(s.recorded_at, s.nodes_available * offer.gpus_per_node) for s in snapshots]
+    if not snapshots or (snapshots[-1].price_per_gpu_hour, snapshots[-1].nodes_available) != (
+        offer.price_per_gpu_hour,
+        offer.nodes_available,
+    ):
+        # The offer as it is now is the newest point, even if no snapshot recorded it.
+        since = max(offer.updated_at, snapshots[-1].recorded_at) if snapshots else offer.created_at
+        price_points.append((since, offer.price_per_gpu_hour))
+        capacity_points.append((since, offer.gpus_available))
+    withdrawn = offer.status == Offer.Status.WITHDRAWN
+    context = {
+        "offer": offer,
+        "withdrawn": withdrawn,
+        "price_points": price_points,
+        "capacity_points": capacity_points,
+        "chart_end": offer.updated_at if withdrawn else timezone.now(),
+        "request_link": _capacity_request_link(request, offer),
+    }
+    # 410 tells crawlers and scripts the offer existed and is gone for good.
+    return render(request, "marketplace/offer_detail.html", context, status=410 if withdrawn else 200)
+
+
+@require_GET
+def provider_list(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "marketplace/provider_list.html", {"providers": selectors.provider_list_public()})
+
+
+@require_GET
+def provider_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    provider = selectors.provider_get_public(slug=slug)
+    if provider is None:
+        raise Http404
+    profile = selectors.provider_profile(provider=provider)
+    return render(request, "marketplace/provider_detail.html", {"profile": profile, "provider": provider})
+
+
+@require_GET
+def gpu_list(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "marketplace/gpu_list.html", {"gpus": selectors.gpu_list_with_stats()})
+
+
+@require_GET
+def gpu_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    gpu = get_object_or_404(GpuModel, slug=slug)
+    page = Paginator(selectors.gpu_offers(gpu=gpu), settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "gpu": gpu,
+        "page": page,
+        "spread": selectors.gpu_price_spread(gpu=gpu),
+        "countries": selectors.gpu_countries(gpu=gpu),
+    }
+    return render(request, "marketplace/gpu_detail.html", context)
+
+
+@require_GET
+def country_list(request: HtmxHttpRequest) -> HttpResponse:
+    sort = request.GET.get("sort") if request.GET.get("sort") in selectors.COUNTRY_SORTS else "gpus"
+    rows = selectors.country_list_with_capacity(sort=sort)
+    return render(request, "marketplace/country_list.html", {"rows": rows, "sort": sort})
+
+
+@require_GET
+def country_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
+    country = selectors.country_from_code(code)
+    if country is None:
+        raise Http404
+    capacity = selectors.country_capacity(country=country)
+    return render(request, "marketplace/country_detail.html", {"country": country, "capacity": capacity})

@@ -1,0 +1,87 @@
+"""What every adapter promises, and the normalized shape of a provider's inventory.
+
+An adapter does two things: ``fetch()`` the raw payload over the guarded HTTP client exactly as
+the provider's API expects, and ``parse()`` it into a ParsedInventory. Parsing is a pure
+function of the payload (no database, no network), so it is tested on saved payloads. Mapping
+GPU names onto the catalogue and writing offers is the sync service's job, not the adapter's.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from portal.lib.http import GuardedClient
+    from providers.models import SyncConnection
+
+
+class AdapterError(Exception):
+    """The payload cannot be used. The message is written for the provider's staff.
+
+    ``permanent`` says that retrying will not help until the provider changes something.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedRegion:
+    """A location as the provider names it. Empty city/name mean "not given"."""
+
+    code: str
+    country: str  # ISO 3166-1 alpha-2, upper case
+    city: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedOffer:
+    """One rentable configuration, in the portal's units: per GPU-hour, whole nodes."""
+
+    external_id: str  # the provider's own, stable id for it
+    region: str  # a NormalizedRegion.code, or a region configured on the dashboard
+    gpu_model_raw: str  # the provider's GPU name, mapped through the alias table later
+    gpus_per_node: int
+    pricing_type: str  # on_demand | spot | reserved
+    price_per_gpu_hour: Decimal  # at most 4 decimal places
+    currency: str = "USD"
+    nodes_available: int = 0
+    nodes_total: int | None = None
+    min_term_months: int | None = None
+    vcpus: int | None = None
+    ram_gb: int | None = None
+    storage_gb: int | None = None
+    gpu_interconnect: str = ""  # nvlink | pcie | ""
+    network: str = ""  # infiniband | roce | ethernet | ""
+    gpu_memory_gb: int | None = None  # when the API states it; the catalogue is the reference
+
+
+@dataclass(slots=True)
+class ParsedInventory:
+    offers: list[NormalizedOffer]
+    regions: list[NormalizedRegion] = field(default_factory=list)
+    # Things worth telling the provider that do not fail the sync.
+    warnings: list[str] = field(default_factory=list)
+
+
+class Adapter:
+    """Base class: one subclass per provider API, registered in providers.adapters.registry."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+
+    def fetch(self, connection: "SyncConnection", client: "GuardedClient") -> bytes:
+        """Fetch the raw inventory payload. Raises FetchError or AdapterError."""
+        raise NotImplementedError
+
+    def parse(self, payload: bytes) -> ParsedInventory:
+        """Turn a payload into normalized offers. Pure; raises AdapterError on bad input."""
+        raise NotImplementedError
+
+    @staticmethod
+    def bearer_headers(connection: "SyncConnection") -> dict[str, str]:
+        """An ``Authorization: Bearer`` header when the connection has credentials."""
+        secret = connection.get_credentials()
+        return {"Authorization": f"Bearer {secret}"} if secret else {}

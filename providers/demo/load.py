@@ -1,0 +1,148 @@
+"""Loading the demo into the database; every step is idempotent (``manage.py load_demo``)."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count
+from django.urls import reverse
+
+from marketplace.gpu_catalogue import CERTIFICATIONS
+from marketplace.models import GpuAlias, Offer, OfferSnapshot
+from providers.demo.feeds import feed_for, offer_history
+from providers.demo.partners import PARTNERS, PARTNERS_BY_SLUG, partner_offers
+from providers.models import Certification, Membership, Provider, Region, SyncConnection, SyncRun
+from providers.sync import sync_connection_run
+
+CONNECTION_NAME = "Demo inventory feed"
+PROVIDER_USER_PARTNER = "lambda"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+
+
+LOGINS = (
+    DemoLogin("admin", "admin", "superuser: Django admin"),
+    DemoLogin("provider", "provider", "owner of Lambda: provider dashboard"),
+    DemoLogin("developer", "developer", "developer: saved searches, capacity requests"),
+)
+
+
+def demo_gpu_names_unknown() -> list[str]:
+    """GPU names used by the demo feeds that the GPU catalogue cannot resolve (should be none)."""
+    names = {offer.gpu for partner in PARTNERS for offer in partner_offers(partner)}
+    return sorted(name for name in names if GpuAlias.objects.resolve(name) is None)
+
+
+def demo_feed_url(slug: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("demo:feed", args=[slug])
+
+
+@transaction.atomic
+def demo_partners_load(*, now: datetime) -> list[SyncConnection]:
+    """Create or update the ten partners (approved), their regions and one feed connection each.
+
+    The connections point at the feeds this portal serves under /demo/ and are due at ``now``.
+    """
+    for slug, name in CERTIFICATIONS:
+        Certification.objects.get_or_create(slug=slug, defaults={"name": name})
+    connections = []
+    for partner in PARTNERS:
+        provider, _ = Provider.objects.update_or_create(
+            slug=partner.slug,
+            defaults={
+                "name": partner.name,
+                "hq_country": partner.hq_country,
+                "website": partner.website,
+                "description": partner.description,
+                "status": Provider.Status.APPROVED,
+            },
+        )
+        provider.certifications.set(Certification.objects.filter(slug__in=partner.certifications))
+        for region in partner.regions:
+            Region.objects.update_or_create(
+                provider=provider,
+                code=region.code,
+                defaults={"country": region.country, "city": region.city, "name": region.name},
+            )
+        connection, _ = SyncConnection.objects.update_or_create(
+            provider=provider,
+            name=CONNECTION_NAME,
+            defaults={
+                "kind": SyncConnection.Kind.FEED,
+                "base_url": demo_feed_url(partner.slug),
+                "interval_seconds": partner.interval_seconds,
+                "enabled": True,
+                "next_sync_at": now,
+            },
+        )
+        connections.append(connection)
+    return connections
+
+
+@transaction.atomic
+def demo_users_load() -> None:
+    """The three demo logins. Existing users keep their password and flags."""
+    if not User.objects.filter(username="admin").exists():
+        User.objects.create_superuser("admin", "admin@example.com", "admin")
+    provider_user = User.objects.filter(username="provider").first()
+    if provider_user is None:
+        provider_user = User.objects.create_user("provider", "provider@example.com", "provider")
+    Membership.objects.get_or_create(
+        user=provider_user,
+        provider=Provider.objects.get(slug=PROVIDER_USER_PARTNER),
+        defaults={"role": Membership.Role.OWNER},
+    )
+    if not User.objects.filter(username="developer").exists():
+        User.objects.create_user("developer", "developer@example.com", "developer")
+
+
+def demo_feeds_sync(*, connections: list[SyncConnection], now: datetime) -> list[tuple[SyncConnection, SyncRun | None]]:
+    """Apply each partner's feed as of ``now`` in-process (no HTTP), so the catalog is full at once.
+
+    The feeds are complete: offers that the live feed happens to leave out at this minute are
+    included too, so that every demo offer exists after the first load. A connection's run is
+    None when a worker was syncing it at that moment (it then does the job).
+    """
+    runs = []
+    for connection in connections:
+        feed = feed_for(PARTNERS_BY_SLUG[connection.provider.slug], now=now, complete=True)
+        runs.append((connection, sync_connection_run(connection=connection, payload=json.dumps(feed).encode())))
+    return runs
+
+
+@transaction.atomic
+def demo_history_backfill(*, now: datetime, days: int = 7) -> int:
+    """Give demo offers with fewer than two snapshots a week of price and availability history,
+    computed from the same functions as the live feeds, so offer pages show charts at once.
+
+    Returns the number of snapshots created; a second call creates none.
+    """
+    demo_offers = {(partner.slug, offer.id): offer for partner in PARTNERS for offer in partner_offers(partner)}
+    offers = (
+        Offer.objects.filter(provider__slug__in=PARTNERS_BY_SLUG, source=Offer.Source.SYNC)
+        .annotate(snapshot_count=Count("snapshots"))
+        .filter(snapshot_count__lt=2)
+        .select_related("provider")
+    )
+    snapshots = []
+    for offer in offers:
+        demo_offer = demo_offers.get((offer.provider.slug, offer.external_id))
+        if demo_offer is None:
+            continue
+        # Never above the offer's current total, which an admin may have lowered.
+        cap = offer.nodes_total if offer.nodes_total is not None else demo_offer.nodes_total
+        first = offer.snapshots.order_by("recorded_at").values_list("recorded_at", flat=True).first()
+        snapshots += [
+            OfferSnapshot(offer=offer, recorded_at=at, price_per_gpu_hour=price, nodes_available=min(nodes, cap))
+            for at, price, nodes in offer_history(demo_offer, until=first or now, days=days)
+        ]
+    OfferSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    return len(snapshots)
