@@ -3,6 +3,7 @@
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -11,10 +12,11 @@ from django.db.models import Count
 from django.urls import reverse
 
 from marketplace.gpu_catalogue import CERTIFICATIONS
-from marketplace.models import GpuAlias, Offer, OfferSnapshot
+from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot
 from providers.demo.feeds import feed_for, offer_history
 from providers.demo.partners import PARTNERS, PARTNERS_BY_SLUG, partner_offers
 from providers.models import Certification, Membership, Provider, Region, SyncConnection, SyncRun
+from providers.services import offer_create
 from providers.sync import sync_connection_run
 
 CONNECTION_NAME = "Demo inventory feed"
@@ -116,6 +118,75 @@ def demo_feeds_sync(*, connections: list[SyncConnection], now: datetime) -> list
         feed = feed_for(PARTNERS_BY_SLUG[connection.provider.slug], now=now, complete=True)
         runs.append((connection, sync_connection_run(connection=connection, payload=json.dumps(feed).encode())))
     return runs
+
+
+# Offers the demo provider user maintains by hand (not in its API feed), so that editing one in
+# the dashboard sticks instead of being overwritten by the next sync.
+MANUAL_OFFERS = (
+    dict(
+        external_id="1cc-b200-us-east-1",
+        region="us-east-1",
+        gpu="b200",
+        gpus_per_node=8,
+        vcpus=224,
+        ram_gb=2900,
+        storage_gb=22000,
+        gpu_interconnect="nvlink",
+        network="infiniband",
+        pricing_type="reserved",
+        min_term_months=6,
+        price_per_gpu_hour=Decimal("3.49"),
+        nodes_available=16,
+        nodes_total=64,
+    ),
+    dict(
+        external_id="1cc-h200-us-south-1",
+        region="us-south-1",
+        gpu="h200",
+        gpus_per_node=8,
+        vcpus=208,
+        ram_gb=2200,
+        storage_gb=22000,
+        gpu_interconnect="nvlink",
+        network="infiniband",
+        pricing_type="reserved",
+        min_term_months=12,
+        price_per_gpu_hour=Decimal("2.79"),
+        nodes_available=8,
+        nodes_total=32,
+    ),
+    dict(
+        external_id="1cc-h100-europe-central-1",
+        region="europe-central-1",
+        gpu="h100-sxm",
+        gpus_per_node=8,
+        vcpus=208,
+        ram_gb=1800,
+        storage_gb=22000,
+        gpu_interconnect="nvlink",
+        network="infiniband",
+        pricing_type="reserved",
+        min_term_months=3,
+        price_per_gpu_hour=Decimal("2.19"),
+        nodes_available=12,
+        nodes_total=24,
+    ),
+)
+
+
+def demo_manual_offers_load() -> int:
+    """Create the demo provider's hand-maintained offers once; later edits made in the dashboard stay."""
+    provider = Provider.objects.get(slug=PROVIDER_USER_PARTNER)
+    created = 0
+    for values in MANUAL_OFFERS:
+        if Offer.objects.filter(provider=provider, external_id=values["external_id"]).exists():
+            continue
+        fields = dict(values)
+        fields["region"] = provider.regions.get(code=fields["region"])
+        fields["gpu_model"] = GpuModel.objects.get(slug=fields.pop("gpu"))
+        offer_create(provider=provider, **fields)
+        created += 1
+    return created
 
 
 @transaction.atomic

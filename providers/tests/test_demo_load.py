@@ -1,19 +1,23 @@
 """``manage.py load_demo``: the ten launch partners, their feeds, history and demo logins, idempotently."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from marketplace.models import Offer, OfferSnapshot
+from providers.demo.load import MANUAL_OFFERS
 from providers.demo.partners import PARTNERS, partner_offers
 from providers.models import Membership, Provider, Region, SyncConnection, SyncRun
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
-DEMO_OFFERS = sum(len(partner_offers(partner)) for partner in PARTNERS)
+# The feeds' offers plus the demo provider's hand-maintained ones.
+DEMO_OFFERS = sum(len(partner_offers(partner)) for partner in PARTNERS) + len(MANUAL_OFFERS)
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +145,30 @@ def test_it_refuses_when_the_demo_is_disabled(settings):
     with pytest.raises(CommandError, match="disabled"):
         load_demo()
     assert not Provider.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_provider_can_edit_a_manual_offer_and_the_catalog_shows_it(client):
+    call_command("load_demo", stdout=StringIO())
+    offer = Offer.objects.get(provider__slug="lambda", external_id="1cc-h100-europe-central-1")
+    client.login(username="provider", password="provider")
+    data = {
+        "region": offer.region_id,
+        "gpu_model": offer.gpu_model_id,
+        "gpus_per_node": 8,
+        "pricing_type": "reserved",
+        "min_term_months": 3,
+        "price_per_gpu_hour": "1.99",
+        "currency": "USD",
+        "nodes_available": 5,
+        "nodes_total": 24,
+        "external_id": offer.external_id,
+    }
+    response = client.post(reverse("dashboard:offer_edit", args=["lambda", offer.pk]), data)
+    assert response.status_code == 302, getattr(response, "context", {}) and response.context["form"].errors
+
+    call_command("load_demo", stdout=StringIO())  # a later load (or sync) keeps the edit
+    offer.refresh_from_db()
+    assert (offer.price_per_gpu_hour, offer.nodes_available) == (Decimal("1.99"), 5)
+    catalog = client.get(reverse("marketplace:catalog"), {"country": "DE", "gpu": "h100-sxm", "pricing": "reserved"})
+    assert "1.99" in catalog.content.decode()

@@ -9,6 +9,7 @@ from providers.demo.load import (
     demo_feeds_sync,
     demo_gpu_names_unknown,
     demo_history_backfill,
+    demo_manual_offers_load,
     demo_partners_load,
     demo_users_load,
 )
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         now = timezone.now()
         connections = demo_partners_load(now=now)
         demo_users_load()
+        demo_manual_offers_load()
         self.stdout.write(f"Loaded {len(connections)} demo partners with their regions and feed connections.")
 
         if not no_sync:
