@@ -100,15 +100,21 @@ class SyncConnectionQuerySet(models.QuerySet):
         return self.filter(enabled=True, next_sync_at__lte=now or timezone.now())
 
 
+def adapter_kind_choices() -> list[tuple[str, str]]:
+    # The adapter registry is the one list of kinds; imported late to keep models import-light.
+    from providers.adapters.registry import adapter_choices
+
+    return adapter_choices()
+
+
 class SyncConnection(models.Model):
     """How the portal reads a provider's inventory: an adapter kind, a URL, credentials."""
 
-    class Kind(models.TextChoices):
-        FEED = "feed", _("Open provider feed (JSON, v1)")
+    FEED = "feed"
 
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="sync_connections")
     name = models.CharField(max_length=120, default="Inventory feed")
-    kind = models.CharField(max_length=20, choices=Kind, default=Kind.FEED)
+    kind = models.CharField(max_length=20, choices=adapter_kind_choices, default=FEED)
     base_url = models.URLField(max_length=500)
     # Fernet token; use set_credentials()/get_credentials(), never read or render this field.
     credentials_encrypted = models.TextField(blank=True, editable=False)

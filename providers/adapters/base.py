@@ -47,7 +47,9 @@ class NormalizedOffer:
     pricing_type: str  # on_demand | spot | reserved
     price_per_gpu_hour: Decimal  # at most 4 decimal places
     currency: str = "USD"
-    nodes_available: int = 0
+    # Whole nodes rentable now. None: available, but the API does not say how many (e.g. Lambda's
+    # "regions with capacity available"); 0: sold out (listed as such, never dropped).
+    nodes_available: int | None = 0
     nodes_total: int | None = None
     min_term_months: int | None = None
     vcpus: int | None = None
@@ -56,6 +58,14 @@ class NormalizedOffer:
     gpu_interconnect: str = ""  # nvlink | pcie | ""
     network: str = ""  # infiniband | roce | ethernet | ""
     gpu_memory_gb: int | None = None  # when the API states it; the catalogue is the reference
+
+    @property
+    def available(self) -> bool:
+        return self.nodes_available is None or self.nodes_available > 0
+
+    @property
+    def available_gpus(self) -> int | None:
+        return None if self.nodes_available is None else self.nodes_available * self.gpus_per_node
 
 
 @dataclass(slots=True)

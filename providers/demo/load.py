@@ -78,7 +78,7 @@ def demo_partners_load(*, now: datetime) -> list[SyncConnection]:
             provider=provider,
             name=CONNECTION_NAME,
             defaults={
-                "kind": SyncConnection.Kind.FEED,
+                "kind": SyncConnection.FEED,
                 "base_url": demo_feed_url(partner.slug),
                 "interval_seconds": partner.interval_seconds,
                 "enabled": True,

@@ -61,7 +61,7 @@ def test_it_connects_each_partner_to_its_feed_on_this_site(settings):
     connections = SyncConnection.objects.select_related("provider")
     assert connections.count() == 10
     for connection in connections:
-        assert connection.kind == SyncConnection.Kind.FEED
+        assert connection.kind == SyncConnection.FEED
         assert connection.base_url == f"http://127.0.0.1:8000/demo/feeds/{connection.provider.slug}.json"
         assert 30 <= connection.interval_seconds <= 90
         assert connection.enabled
