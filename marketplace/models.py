@@ -84,6 +84,31 @@ class GpuAlias(models.Model):
         super().save(*args, **kwargs)
 
 
+class GpuNameReview(models.Model):
+    """A GPU name a provider's API used that the alias table does not know: the admin review queue.
+
+    Offers with such a name are held back (never listed under a guessed model). Mapping the name
+    to a GPU model creates an alias; the held offers then appear on the connection's next sync.
+    """
+
+    raw_name = models.CharField(max_length=200)
+    normalized = models.CharField(max_length=200, unique=True)
+    providers = models.ManyToManyField("providers.Provider", related_name="gpu_names_in_review", blank=True)
+    offers_held = models.PositiveIntegerField(default=0, help_text=_("Offers held back at the latest sync."))
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    gpu_model = models.ForeignKey(GpuModel, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["resolved_at", "-last_seen_at"]
+        verbose_name = _("GPU name awaiting review")
+        verbose_name_plural = _("GPU names awaiting review")
+
+    def __str__(self) -> str:
+        return self.raw_name
+
+
 class OfferQuerySet(models.QuerySet):
     def listed(self):
         """Offers a developer may see: active, from an approved provider."""

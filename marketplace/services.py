@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot, normalize_gpu_name
+from marketplace.models import GpuAlias, GpuModel, GpuNameReview, Offer, OfferSnapshot, normalize_gpu_name
 
 if TYPE_CHECKING:
     from providers.adapters.base import NormalizedOffer
@@ -257,3 +257,18 @@ def _warnings(unknown_gpus: Counter, unknown_regions: Counter, foreign: list[str
         f'Offer id "{external_id}" appears more than once: only the first was used.' for external_id in duplicates
     ]
     return warnings
+
+
+def gpu_names_unknown_record(*, provider, names: Mapping[str, int], now: datetime) -> None:
+    """Put GPU names the alias table does not know into the admin review queue.
+
+    ``names`` maps each raw name to the number of offers held back because of it.
+    """
+    for raw_name, count in names.items():
+        review, _ = GpuNameReview.objects.get_or_create(
+            normalized=normalize_gpu_name(raw_name), defaults={"raw_name": raw_name, "first_seen_at": now}
+        )
+        review.offers_held = count
+        review.last_seen_at = now
+        review.save(update_fields=["offers_held", "last_seen_at"])
+        review.providers.add(provider)

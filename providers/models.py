@@ -125,6 +125,8 @@ class SyncConnection(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # Set (with enabled=False) when the connection failed too often in a row; editing it resumes.
+    paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SyncConnectionQuerySet.as_manager()
