@@ -150,17 +150,19 @@ STORAGES = {
     },
 }
 
-# E-mail (Django 6.1 MAILERS): console by default; EMAIL_HOST switches to SMTP.
-if os.environ.get("EMAIL_HOST"):
+# E-mail (Django 6.1 MAILERS). Development prints e-mails on the console; production sends them
+# over SMTP: EMAIL_HOST (with STARTTLS on 587 by default), or a local MTA on localhost:25.
+if PRODUCTION or os.environ.get("EMAIL_HOST"):
+    _smtp_relay = bool(os.environ.get("EMAIL_HOST"))
     MAILERS = {
         "default": {
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": env_str("EMAIL_HOST", "localhost"),
-                "port": env_int("EMAIL_PORT", 587),
+                "port": env_int("EMAIL_PORT", 587 if _smtp_relay else 25),
                 "username": env_str("EMAIL_HOST_USER", ""),
                 "password": env_str("EMAIL_HOST_PASSWORD", ""),
-                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "use_tls": env_bool("EMAIL_USE_TLS", _smtp_relay),
             },
         }
     }
