@@ -37,5 +37,13 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks (docs/performance.md): PostgreSQL via BENCH_DATABASE_URL or DATABASE_URL.
+# BENCH_ARGS="--sizes 10k,100k,1m" adds a million offers (about 15 more minutes).
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .run db.sqlite3 db.sqlite3-* staticfiles

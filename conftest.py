@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 
 from portal.testing import make_provider, make_user
@@ -8,6 +10,27 @@ from providers.models import Membership, Region
 def _fast_password_hashing(settings):
     # Personas are created in most tests; the production hasher costs a good half second each.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_catalog_cache(settings):
+    # Tests change offers between requests and expect to see it at once; the cache has its own tests.
+    settings.CATALOG_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Reload what data migrations load (GPU catalogue, certifications) for transactional tests:
+    an earlier transactional test (live_server, worker processes) flushed those tables."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    if not transactional and not {"transactional_db", "live_server"} & set(request.fixturenames):
+        return
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    importlib.import_module("marketplace.migrations.0002_gpu_catalogue").load(apps, None)
+    importlib.import_module("providers.migrations.0002_certifications").load(apps, None)
 
 
 @pytest.fixture

@@ -2,17 +2,22 @@
 
 Invalid values never fail the page: the form reports them next to the filter and
 ``filter_queryset`` only applies the fields that validated. Choices for GPU models, providers
-and certifications are loaded once per request (three small queries), so that validating
-``?gpu=...`` costs no query of its own and the page's query count stays constant.
+and certifications are loaded by ``catalog_choices()`` (three small queries, kept per process
+for CATALOG_CACHE_SECONDS), so that validating ``?gpu=...`` costs no query of its own and the
+page's query count stays constant.
 """
 
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import timezone
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
@@ -20,10 +25,12 @@ from marketplace.country_groups import COUNTRY_GROUPS, countries_in_groups
 from marketplace.models import GpuModel, Offer
 from providers.models import Certification, Provider
 
+# Each ordering matches a partial index of migration 0005, so a page is an index range scan.
 SORTS = {
     "price": ("price_per_gpu_hour", "id"),
     "-price": ("-price_per_gpu_hour", "-id"),
-    "capacity": ("-gpus_available", "price_per_gpu_hour", "id"),
+    # An unknown count (NULL: "available, count not published") sorts after every known one.
+    "capacity": (F("gpus_available").desc(nulls_last=True), "price_per_gpu_hour", "id"),
     "freshness": ("-last_verified_at", "id"),
 }
 DEFAULT_SORT = "price"
@@ -31,6 +38,50 @@ GPU_LINKS = {Offer.GpuInterconnect.NVLINK.value, Offer.GpuInterconnect.PCIE.valu
 NETWORKS = {choice.value for choice in Offer.Network}
 # Offered as checkboxes; any other positive count is still accepted in the URL.
 COMMON_GPUS_PER_NODE = [1, 2, 4, 8, 16]
+
+
+@dataclass(frozen=True)
+class CatalogChoices:
+    """The data-driven choice lists of the catalog's filters."""
+
+    gpus: list[GpuModel]
+    providers: list[Provider]  # approved ones only
+    certifications: list[Certification]
+
+
+_choices_memo: tuple[float, CatalogChoices] | None = None
+
+
+def catalog_choices() -> CatalogChoices:
+    """GPU models, approved providers and certifications, for the filters and facets.
+
+    Three small queries, kept in the process for CATALOG_CACHE_SECONDS (0: loaded on every
+    call): the lists change rarely, and a provider approved or a GPU model added shows up in
+    the choices at most that late. Offers themselves are always filtered live.
+    """
+    global _choices_memo
+    seconds = settings.CATALOG_CACHE_SECONDS
+    if seconds > 0 and _choices_memo and time.monotonic() - _choices_memo[0] < seconds:
+        return _choices_memo[1]
+    choices = CatalogChoices(
+        gpus=list(GpuModel.objects.only("id", "slug", "name", "sort_order")),
+        providers=list(Provider.objects.approved().only("id", "slug", "name", "hq_country")),
+        certifications=list(Certification.objects.all()),
+    )
+    _choices_memo = (time.monotonic(), choices) if seconds > 0 else None
+    return choices
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every country as (code, name) in the active language, sorted by name."""
+    return _country_choices(translation.get_language())
+
+
+@lru_cache(maxsize=16)
+def _country_choices(language: str | None) -> list[tuple[str, str]]:
+    # django-countries translates and sorts the whole list on every iteration: once per language.
+    with translation.override(language):
+        return [(code, str(name)) for code, name in countries]
 
 
 class MultipleChoiceField(forms.MultipleChoiceField):
@@ -144,20 +195,22 @@ class CatalogFilter(django_filters.FilterSet):
         fields: list[str] = []  # every filter is declared above, none generated
         form = CatalogForm
 
-    def __init__(self, data=None, queryset=None, *, now: datetime | None = None, **kwargs):
+    def __init__(
+        self, data=None, queryset=None, *, now: datetime | None = None, choices: CatalogChoices | None = None, **kwargs
+    ):
         super().__init__(data, queryset if queryset is not None else Offer.objects.listed(), **kwargs)
         self.now = now or timezone.now()
-        self.gpus = list(GpuModel.objects.only("id", "slug", "name", "sort_order"))
-        self.providers = list(Provider.objects.approved().only("id", "slug", "name", "hq_country"))
-        self.certifications = list(Certification.objects.all())
+        choices = choices or catalog_choices()
+        self.gpus, self.providers, self.certifications = choices.gpus, choices.providers, choices.certifications
         self.gpu_ids = {gpu.slug: gpu.id for gpu in self.gpus}
         self.provider_ids = {provider.slug: provider.id for provider in self.providers}
         self.cert_ids = {cert.slug: cert.id for cert in self.certifications}
-        country_choices = list(countries)
         # Choices are per request: the lists are data, and translated labels follow the language.
-        self.filters["gpu"].extra["choices"] = [(gpu.slug, gpu.name) for gpu in self.gpus]
-        self.filters["provider"].extra["choices"] = [(p.slug, p.name) for p in self.providers]
-        self.filters["cert"].extra["choices"] = [(cert.slug, cert.name) for cert in self.certifications]
+        # Callables, because a form copies its fields' choice lists (hundreds of providers and
+        # countries) on every request, while a callable is copied as is and called when needed.
+        self.filters["gpu"].extra["choices"] = lambda: [(gpu.slug, gpu.name) for gpu in self.gpus]
+        self.filters["provider"].extra["choices"] = lambda: [(p.slug, p.name) for p in self.providers]
+        self.filters["cert"].extra["choices"] = lambda: [(cert.slug, cert.name) for cert in self.certifications]
         self.filters["country"].extra["choices"] = country_choices
         self.filters["hq_country"].extra["choices"] = country_choices
 
@@ -174,14 +227,31 @@ class CatalogFilter(django_filters.FilterSet):
             queryset = filter_.filter(queryset, cleaned[name])
         return queryset
 
+    def facet_condition(self, name: str) -> Q | None:
+        """The condition the counted facet ``name`` (gpu, country, provider, pricing) puts on
+        offers, or None when it is not filtered on."""
+        value = self.cleaned.get(name)
+        if not value:
+            return None
+        match name:
+            case "gpu":
+                return Q(gpu_model_id__in=[self.gpu_ids[slug] for slug in value])
+            case "provider":
+                return Q(provider_id__in=[self.provider_ids[slug] for slug in value])
+            case "country":
+                return Q(country__in=value)
+            case "pricing":
+                return Q(pricing_type__in=value)
+        raise ValueError(f"{name} is not a counted facet")
+
     def filter_in(self, queryset, name, value):
         return queryset.filter(**{f"{name}__in": value})
 
     def filter_gpu(self, queryset, name, value):
-        return queryset.filter(gpu_model_id__in=[self.gpu_ids[slug] for slug in value])
+        return queryset.filter(self.facet_condition("gpu"))
 
     def filter_provider(self, queryset, name, value):
-        return queryset.filter(provider_id__in=[self.provider_ids[slug] for slug in value])
+        return queryset.filter(self.facet_condition("provider"))
 
     def filter_region_group(self, queryset, name, value):
         return queryset.filter(country__in=sorted(countries_in_groups(value)))
@@ -219,5 +289,16 @@ class CatalogFilter(django_filters.FilterSet):
         return self.cleaned.get("sort") or DEFAULT_SORT
 
     @property
-    def ordering(self) -> tuple[str, ...]:
+    def ordering(self) -> tuple:
         return SORTS[self.sort]
+
+    @property
+    def facet_key(self) -> str:
+        """What the facet counts depend on: every validated filter (not the sort or the page)."""
+        cleaned = self.cleaned
+        parts = []
+        for name in self.filters:
+            value = cleaned.get(name)
+            if value not in (None, "", [], False):
+                parts.append(f"{name}={sorted(value) if isinstance(value, list) else value}")
+        return "&".join(parts)

@@ -166,7 +166,10 @@ class Offer(models.Model):
     min_term_months = models.PositiveSmallIntegerField(null=True, blank=True)
     price_per_gpu_hour = models.DecimalField(max_digits=10, decimal_places=4)
     currency = models.CharField(max_length=3, default="USD")
-    nodes_available = models.PositiveIntegerField(default=0)
+    # Whole nodes rentable now; 0 is sold out. NULL: available, but the provider does not publish
+    # how many (e.g. an API that only lists "regions with capacity"). gpus_available is then NULL
+    # too (NULL x n), and the catalog must treat it as "some" when filtering and sorting.
+    nodes_available = models.PositiveIntegerField(default=0, null=True, blank=True)
     nodes_total = models.PositiveIntegerField(null=True, blank=True)
     gpus_available = models.GeneratedField(
         expression=F("nodes_available") * F("gpus_per_node"),
@@ -187,12 +190,31 @@ class Offer(models.Model):
 
     objects = OfferQuerySet.as_manager()
 
+    # What a provider states about an offer (by hand, CSV or sync), after region and GPU model.
+    # Everything else (status, provenance, freshness) is managed by the services.
+    SPEC_FIELDS = (
+        "gpus_per_node",
+        "vcpus",
+        "ram_gb",
+        "storage_gb",
+        "gpu_interconnect",
+        "network",
+        "pricing_type",
+        "min_term_months",
+        "price_per_gpu_hour",
+        "currency",
+        "nodes_available",
+        "nodes_total",
+    )
+
     class Meta:
         ordering = ["price_per_gpu_hour", "id"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "external_id"], name="offer_unique_external_id"),
             models.CheckConstraint(condition=Q(price_per_gpu_hour__gte=0), name="offer_price_gte_0"),
             models.CheckConstraint(condition=Q(gpus_per_node__gte=1), name="offer_gpus_per_node_gte_1"),
+            # With nodes_available NULL the comparison is NULL, which a CHECK (and Django's
+            # validation of it) lets through: an unknown count fits any total.
             models.CheckConstraint(
                 condition=Q(nodes_total__isnull=True) | Q(nodes_total__gte=F("nodes_available")),
                 name="offer_available_lte_total",
@@ -217,7 +239,11 @@ class Offer(models.Model):
     def clean(self):
         if self.region_id and self.provider_id and self.region.provider_id != self.provider_id:
             raise ValidationError({"region": _("This region belongs to another provider.")})
-        if self.nodes_total is not None and self.nodes_available > self.nodes_total:
+        if (
+            self.nodes_total is not None
+            and self.nodes_available is not None
+            and self.nodes_available > self.nodes_total
+        ):
             raise ValidationError({"nodes_available": _("Cannot exceed the total number of nodes.")})
         if self.pricing_type == self.PricingType.RESERVED and not self.min_term_months:
             raise ValidationError({"min_term_months": _("A reserved price needs a minimum term.")})
@@ -257,7 +283,7 @@ class OfferSnapshot(models.Model):
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="snapshots")
     recorded_at = models.DateTimeField(default=timezone.now)
     price_per_gpu_hour = models.DecimalField(max_digits=10, decimal_places=4)
-    nodes_available = models.PositiveIntegerField()
+    nodes_available = models.PositiveIntegerField(null=True, blank=True)  # NULL: available, count unknown
 
     class Meta:
         ordering = ["offer", "recorded_at"]

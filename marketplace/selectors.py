@@ -4,25 +4,33 @@ Everything public starts from ``Offer.objects.listed()`` (active offers of appro
 and, except on an offer's own page and when asked for, from ``fresh()`` offers only.
 """
 
+import hashlib
+import operator
 import statistics
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property, reduce
 
 from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db import connections
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import Country
 
 from marketplace.country_groups import COUNTRY_GROUPS
-from marketplace.filters import COMMON_GPUS_PER_NODE, CatalogFilter
+from marketplace.filters import COMMON_GPUS_PER_NODE, CatalogFilter, country_choices
 from marketplace.models import GpuModel, Offer, OfferSnapshot
 from providers.models import Provider, Region, SyncConnection
 
 ROW_RELATIONS = ("provider", "region", "gpu_model")
+# The facets shown with counts, and the offer column each one counts by.
+FACET_COLUMNS = {"gpu": "gpu_model_id", "country": "country", "provider": "provider_id", "pricing": "pricing_type"}
 
 
 @dataclass
@@ -38,7 +46,7 @@ class FacetChoice:
 class CatalogResults:
     filterset: CatalogFilter
     page: Page
-    facets: dict[str, list[FacetChoice]]
+    summary: "CatalogSummary"
     sort: str
     per_page: int
     now: datetime
@@ -52,25 +60,47 @@ class CatalogResults:
     def has_filters(self) -> bool:
         return any(key not in {"sort", "page", "per_page"} for key in self.params)
 
+    @cached_property
+    def facets(self) -> dict[str, list[FacetChoice]]:
+        """The sidebar's choices; built only if the sidebar is rendered (not cached)."""
+        return _catalog_facets(filterset=self.filterset, counts=self.summary.counts)
+
+    @property
+    def sidebar_key(self) -> str:
+        """What the sidebar's HTML depends on besides the language: every parameter but the page
+        (invalid values are shown back in their fields)."""
+        items = sorted((key, value) for key, values in self.params.lists() if key != "page" for value in values)
+        return hashlib.sha256(repr(items).encode()).hexdigest()
+
+
+@dataclass
+class CatalogSummary:
+    """How many offers match the filters, and the counts beside the counted facets' choices."""
+
+    total: int
+    counts: dict[str, dict]  # facet name -> {gpu_model_id / country / provider_id / pricing_type: offers}
+
 
 def catalog_search(*, params: QueryDict, now: datetime | None = None) -> CatalogResults:
     """One page of the catalog for these URL parameters, with facet counts.
 
     Costs a constant number of queries whatever the filters and the page size: three small
-    lists for the choices, one count and one page of rows, one GROUP BY per counted facet.
+    lists for the choices and the facet summary (both cached, see catalog_summary), and one
+    page of rows, which is always live.
     """
     now = now or timezone.now()
     filterset = CatalogFilter(params, now=now)
     cleaned = filterset.cleaned
     base = Offer.objects.listed()
+    summary = catalog_summary(filterset=filterset, base=base)
     rows = filterset.filter_queryset(base).select_related(*ROW_RELATIONS).order_by(*filterset.ordering)
     per_page = cleaned.get("per_page") or settings.CATALOG_PAGE_SIZE
     # get_page() clamps: ?page=999 shows the last page, ?page=abc the first.
-    page = Paginator(rows, per_page).get_page(params.get("page"))
+    page = CatalogPaginator(rows, per_page, count=summary.total).get_page(params.get("page"))
     return CatalogResults(
         filterset=filterset,
         page=page,
-        facets=_catalog_facets(filterset=filterset, base=base),
+        summary=summary,
         sort=filterset.sort,
         per_page=per_page,
         now=now,
@@ -78,27 +108,125 @@ def catalog_search(*, params: QueryDict, now: datetime | None = None) -> Catalog
     )
 
 
-def _facet_counts(*, filterset: CatalogFilter, base: QuerySet, name: str, column: str) -> dict:
-    """Offers per value of ``column`` under every active filter except the facet's own."""
-    rows = filterset.filter_queryset(base, exclude={name}).order_by().values(column).annotate(n=Count("pk"))
-    return {row[column]: row["n"] for row in rows}
+class CatalogPaginator(Paginator):
+    """Pages of catalog rows whose number is already known, read cheaply however deep.
+
+    A page is read in two steps: the ids of its rows (with OFFSET, from an index that covers
+    the filters of a plain listing: an index-only scan), then those rows with their relations.
+    Past the middle, the ids are read from the other end in reverse order, so that the last
+    page costs what the first does. Reading from the end relies on ``count``, which may be a
+    few seconds old (the cached summary): the page is then off by as many rows as changed,
+    as any OFFSET pagination is when offers change between two clicks.
+    """
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, count: int):
+        super().__init__(object_list, per_page)
+        self.count = count  # instead of the cached_property's COUNT(*)
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        rows = self.object_list
+        if bottom > self.count - top:
+            ids = rows.reverse().values("pk")[self.count - top : self.count - bottom]
+        else:
+            ids = rows.values("pk")[bottom:top]
+        # Subquery order is lost: order the page's rows again.
+        page_rows = rows.model.objects.filter(pk__in=ids).select_related(*ROW_RELATIONS).order_by(*rows.query.order_by)
+        return self._get_page(list(page_rows), number, self)
 
 
-def _catalog_facets(*, filterset: CatalogFilter, base: QuerySet) -> dict[str, list[FacetChoice]]:
+def catalog_summary(*, filterset: CatalogFilter, base: QuerySet) -> CatalogSummary:
+    """The total and the facet counts for the filters, cached for CATALOG_CACHE_SECONDS.
+
+    Counting is the one part of a catalog page whose cost grows with the number of offers
+    (every matching offer is read), so it is shared by every page, sort order and page size of
+    the same filters, and by every visitor within the cache's lifetime. The counts may thus be
+    that many seconds old; the rows never are.
+    """
+    seconds = settings.CATALOG_CACHE_SECONDS
+    key = "catalog-summary:" + hashlib.sha256(filterset.facet_key.encode()).hexdigest()
+    if seconds > 0:
+        summary = cache.get(key)
+        if summary is not None:
+            return summary
+    summary = _catalog_summary_query(filterset=filterset, base=base)
+    if seconds > 0:
+        cache.set(key, summary, seconds)
+    return summary
+
+
+def _catalog_summary_query(*, filterset: CatalogFilter, base: QuerySet) -> CatalogSummary:
+    """Every facet count and the total in one query, one pass over the matching offers.
+
+    Each facet counts the offers that pass every filter except its own (so that the other
+    choices show what they would add). The offers scanned are those that pass every other
+    filter and fail at most one of the counted facets' conditions; one flag column per
+    condition says which they pass, and each count keeps the rows passing the others.
+    PostgreSQL groups them by each facet column in one scan (GROUPING SETS); elsewhere
+    (SQLite, for development) one GROUP BY per facet over the same rows.
+    """
+    conditions = {name: q for name in FACET_COLUMNS if (q := filterset.facet_condition(name)) is not None}
+    rows = filterset.filter_queryset(base, exclude=FACET_COLUMNS).order_by()
+    if len(conditions) >= 2:
+        # An offer failing two of the conditions counts nowhere: leave it out of the scan.
+        rows = rows.filter(reduce(operator.or_, (_passes(conditions, but=name) for name in conditions)))
+    flags = {f"in_{name}": ExpressionWrapper(q, output_field=BooleanField()) for name, q in conditions.items()}
+    try:
+        inner, params = rows.values(*FACET_COLUMNS.values(), **flags).query.sql_with_params()
+    except EmptyResultSet:  # a filter that can match nothing, e.g. an empty list of values
+        return CatalogSummary(total=0, counts={name: {} for name in FACET_COLUMNS})
+
+    def counted(names) -> str:
+        tests = [f"in_{name}" for name in names if name in conditions]
+        return f"COUNT(*) FILTER (WHERE {' AND '.join(tests)})" if tests else "COUNT(*)"
+
+    counts = ", ".join(counted(other for other in FACET_COLUMNS if other != name) for name in FACET_COLUMNS)
+    select = f"{counts}, {counted(FACET_COLUMNS)}"
+    # The SQL below is made of constants and of Django's own compiled query, whose values are
+    # passed as parameters: nothing from the request is put into the text.
+    columns = list(FACET_COLUMNS.values())
+    connection = connections[rows.db]
+    if connection.vendor == "postgresql":
+        sets = ", ".join(f"({column})" for column in columns)
+        sql = f"SELECT {', '.join(columns)}, {select} FROM ({inner}) AS offers GROUP BY GROUPING SETS ({sets})"  # noqa: S608
+    else:
+        sql = " UNION ALL ".join(
+            f"SELECT {', '.join(c if c == column else f'NULL AS {c}' for c in columns)}, {select} "  # noqa: S608
+            f"FROM ({inner}) AS offers GROUP BY {column}"
+            for column in columns
+        )
+        params = params * len(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        result = cursor.fetchall()
+
+    # In each row exactly one facet column is set (the others are NULL: every column counted is
+    # NOT NULL in the table), and its count is at the same position among the counts.
+    by_facet: dict[str, dict] = {name: {} for name in FACET_COLUMNS}
+    total = 0
+    for row in result:
+        values, facet_counts, matching = row[: len(columns)], row[len(columns) : -1], row[-1]
+        for name, value, count in zip(FACET_COLUMNS, values, facet_counts, strict=True):
+            if value is not None:
+                if count:
+                    by_facet[name][value] = count
+                if name == "pricing":  # every offer has one pricing type: the total, once
+                    total += matching
+    return CatalogSummary(total=total, counts=by_facet)
+
+
+def _passes(conditions: dict[str, Q], *, but: str) -> Q:
+    return reduce(operator.and_, (q for name, q in conditions.items() if name != but), Q())
+
+
+def _catalog_facets(*, filterset: CatalogFilter, counts: dict[str, dict]) -> dict[str, list[FacetChoice]]:
     cleaned = filterset.cleaned
 
     def selected(name: str) -> set:
         return set(cleaned.get(name) or [])
 
-    counts = {
-        name: _facet_counts(filterset=filterset, base=base, name=name, column=column)
-        for name, column in [
-            ("gpu", "gpu_model_id"),
-            ("country", "country"),
-            ("provider", "provider_id"),
-            ("pricing", "pricing_type"),
-        ]
-    }
     facets: dict[str, list[FacetChoice]] = {}
 
     # Choices nobody offers under the other filters are left out, unless they are selected.
@@ -108,10 +236,15 @@ def _catalog_facets(*, filterset: CatalogFilter, base: QuerySet) -> dict[str, li
         for gpu in filterset.gpus
         if counts["gpu"].get(gpu.id) or gpu.slug in chosen
     ]
+    names = dict(country_choices())
+
+    def name(code: str) -> str:
+        return names.get(code, code)
+
     chosen = selected("country")
-    country_list = sorted((Country(code) for code in set(counts["country"]) | chosen), key=lambda c: c.name)
     facets["country"] = [
-        FacetChoice(c.code, c.name, c.code in chosen, counts["country"].get(c.code, 0), country=c) for c in country_list
+        FacetChoice(code, name(code), code in chosen, counts["country"].get(code, 0), country=Country(code))
+        for code in sorted(set(counts["country"]) | chosen, key=name)
     ]
     chosen = selected("provider")
     facets["provider"] = [
@@ -130,10 +263,8 @@ def _catalog_facets(*, filterset: CatalogFilter, base: QuerySet) -> dict[str, li
         FacetChoice(group.slug, group.label, group.slug in chosen) for group in COUNTRY_GROUPS.values()
     ]
     chosen = selected("hq_country")
-    hq = sorted(
-        {Country(p.hq_country.code) for p in filterset.providers} | {Country(c) for c in chosen}, key=lambda c: c.name
-    )
-    facets["hq_country"] = [FacetChoice(c.code, c.name, c.code in chosen, country=c) for c in hq]
+    hq = sorted({p.hq_country.code for p in filterset.providers} | chosen, key=name)
+    facets["hq_country"] = [FacetChoice(code, name(code), code in chosen, country=Country(code)) for code in hq]
     chosen = selected("gpus_per_node")
     facets["gpus_per_node"] = [
         FacetChoice(str(n), str(n), n in chosen) for n in sorted(set(COMMON_GPUS_PER_NODE) | chosen)

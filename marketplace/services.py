@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from marketplace.models import GpuAlias, GpuModel, GpuNameReview, Offer, OfferSnapshot, normalize_gpu_name
 
@@ -15,23 +17,7 @@ if TYPE_CHECKING:
     from providers.models import Region, SyncConnection
 
 # The columns a sync owns: a difference in any of them makes the offer "updated".
-SYNCED_FIELDS = (
-    "region_id",
-    "country",
-    "gpu_model_id",
-    "gpus_per_node",
-    "vcpus",
-    "ram_gb",
-    "storage_gb",
-    "gpu_interconnect",
-    "network",
-    "pricing_type",
-    "min_term_months",
-    "price_per_gpu_hour",
-    "currency",
-    "nodes_available",
-    "nodes_total",
-)
+SYNCED_FIELDS = ("region_id", "country", "gpu_model_id", *Offer.SPEC_FIELDS)
 UPDATE_FIELDS = [
     *(name.removesuffix("_id") for name in SYNCED_FIELDS),
     "status",
@@ -53,6 +39,8 @@ class InventoryApplyResult:
     withdrawn: int = 0
     skipped: int = 0
     warnings: list[str] = field(default_factory=list)
+    # GPU names the alias table does not know -> offers held back, for the review queue.
+    unknown_gpus: dict[str, int] = field(default_factory=dict)
 
 
 def gpu_models_by_raw_name(names: Iterable[str]) -> dict[str, GpuModel | None]:
@@ -179,6 +167,7 @@ def offers_apply_inventory(
     result.skipped = (
         sum(unknown_gpus.values()) + sum(unknown_regions.values()) + len(foreign) + len(duplicates) + len(invalid)
     )
+    result.unknown_gpus = dict(unknown_gpus)
     result.warnings = _warnings(unknown_gpus, unknown_regions, foreign, duplicates) + invalid
     if len(result.warnings) > MAX_WARNINGS:
         extra = len(result.warnings) - MAX_WARNINGS
@@ -215,8 +204,11 @@ def _offer_problem(item: "NormalizedOffer") -> str | None:
         return f"price {item.price_per_gpu_hour} is out of range"
     if item.gpus_per_node < 1:
         return "it needs at least one GPU per node"
-    if item.nodes_available < 0 or (item.nodes_total is not None and item.nodes_available > item.nodes_total):
-        return f"{item.nodes_available} nodes available out of {item.nodes_total} is not possible"
+    available, total = item.nodes_available, item.nodes_total  # available None: "some, count unknown"
+    if available is not None and (available < 0 or (total is not None and available > total)):
+        return f"{available} nodes available out of {total} is not possible"
+    if total is not None and total < 0:
+        return f"{total} nodes in total is not possible"
     if item.pricing_type == Offer.PricingType.RESERVED and not item.min_term_months:
         return "a reserved price needs a minimum term"
     return None
@@ -262,13 +254,49 @@ def _warnings(unknown_gpus: Counter, unknown_regions: Counter, foreign: list[str
 def gpu_names_unknown_record(*, provider, names: Mapping[str, int], now: datetime) -> None:
     """Put GPU names the alias table does not know into the admin review queue.
 
-    ``names`` maps each raw name to the number of offers held back because of it.
+    ``names`` maps each raw name to the number of offers held back because of it. A name that
+    was resolved once but is unknown again (its alias was deleted) goes back into the queue.
     """
+    # Spellings that normalize alike ("H9 X", "h9-x") are one entry: their counts add up.
+    held: Counter = Counter()
+    spelling: dict[str, str] = {}
     for raw_name, count in names.items():
-        review, _ = GpuNameReview.objects.get_or_create(
-            normalized=normalize_gpu_name(raw_name), defaults={"raw_name": raw_name, "first_seen_at": now}
+        key = normalize_gpu_name(raw_name)
+        held[key] += count
+        spelling.setdefault(key, raw_name)
+    for key, count in held.items():
+        review, _created = GpuNameReview.objects.get_or_create(
+            normalized=key, defaults={"raw_name": spelling[key], "first_seen_at": now}
         )
         review.offers_held = count
         review.last_seen_at = now
-        review.save(update_fields=["offers_held", "last_seen_at"])
+        review.resolved_at = None
+        review.save(update_fields=["offers_held", "last_seen_at", "resolved_at"])
         review.providers.add(provider)
+
+
+@transaction.atomic
+def gpu_name_review_resolve(*, review: GpuNameReview, gpu_model: GpuModel, now: datetime) -> int:
+    """Map a GPU name from the review queue to ``gpu_model`` and let its held offers in.
+
+    Creates the alias (unless the name already maps to ``gpu_model``), marks the review resolved,
+    and makes the enabled sync connections of the providers that used the name due now, so the
+    held offers are listed by their next sync. Returns how many connections were made due.
+    Raises ValidationError when the name already maps to another GPU model.
+    """
+    # Imported here: marketplace reads providers' models only for this one write.
+    from providers.models import SyncConnection
+
+    alias = GpuAlias.objects.filter(normalized=review.normalized).select_related("gpu_model").first()
+    if alias is None:
+        alias = GpuAlias(name=review.raw_name, gpu_model=gpu_model, normalized=review.normalized)
+        alias.full_clean()
+        alias.save()
+    elif alias.gpu_model_id != gpu_model.pk:
+        raise ValidationError(
+            _("“%(name)s” already maps to %(gpu)s (as the alias “%(alias)s”): change that alias instead."),
+            params={"name": review.raw_name, "gpu": alias.gpu_model, "alias": alias.name},
+        )
+    review.gpu_model, review.resolved_at = gpu_model, now
+    review.save(update_fields=["gpu_model", "resolved_at"])
+    return SyncConnection.objects.filter(provider__in=review.providers.all(), enabled=True).update(next_sync_at=now)

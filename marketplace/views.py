@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -27,7 +28,14 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
     fragment = _wants_fragment(request)
     if fragment:
         template += "#results"
-    context = {"results": results, "form": results.form, "facets": results.facets, "fragment": fragment}
+    context = {
+        "results": results,
+        "form": results.form,
+        # Lazy: when the sidebar comes from the cache, its choices are never built.
+        "facets": SimpleLazyObject(lambda: results.facets),
+        "fragment": fragment,
+        "catalog_cache_seconds": settings.CATALOG_CACHE_SECONDS,
+    }
     return render(request, template, context)
 
 
@@ -55,7 +63,11 @@ def offer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         raise Http404
     snapshots = selectors.offer_history(offer=offer)
     price_points = [(s.recorded_at, s.price_per_gpu_hour) for s in snapshots]
-    capacity_points = [(s.recorded_at, s.nodes_available * offer.gpus_per_node) for s in snapshots]
+    # None (available, count not published) stays None: the chart shades it instead of drawing 0.
+    capacity_points = [
+        (s.recorded_at, None if s.nodes_available is None else s.nodes_available * offer.gpus_per_node)
+        for s in snapshots
+    ]
     if not snapshots or (snapshots[-1].price_per_gpu_hour, snapshots[-1].nodes_available) != (
         offer.price_per_gpu_hour,
         offer.nodes_available,

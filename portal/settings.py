@@ -201,7 +201,9 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis redelivers a task left unacknowledged by a dead worker after this many seconds (longer
+    # than any task's time limit); tests shorten it. See "Sync engine" in docs/architecture.md.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -226,11 +228,16 @@ STALE_AFTER_MIN_SECONDS = env_int("STALE_AFTER_MIN_SECONDS", 300)
 # A manually entered offer must be re-confirmed by its provider within this many seconds.
 MANUAL_OFFER_STALE_AFTER_SECONDS = env_int("MANUAL_OFFER_STALE_AFTER_SECONDS", 7 * 24 * 3600)
 CATALOG_PAGE_SIZE = env_int("CATALOG_PAGE_SIZE", 50)
+# How long the catalog's facet counts, total and choice lists may be reused (0: never); the rows
+# are always live. See docs/performance.md.
+CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30)
 
 # --- Sync engine ----------------------------------------------------------------------------
 SYNC_CONNECT_TIMEOUT = float(env_str("SYNC_CONNECT_TIMEOUT", "5"))
 SYNC_READ_TIMEOUT = float(env_str("SYNC_READ_TIMEOUT", "20"))
 SYNC_MAX_RESPONSE_BYTES = env_int("SYNC_MAX_RESPONSE_BYTES", 50 * 1024 * 1024)
+# A connection failing this many times in a row is paused (and its provider e-mailed).
+SYNC_PAUSE_AFTER_FAILURES = env_int("SYNC_PAUSE_AFTER_FAILURES", 8)
 # Only tests and the local demo may sync from loopback or private addresses.
 SYNC_ALLOW_PRIVATE_ADDRESSES = env_bool("SYNC_ALLOW_PRIVATE_ADDRESSES", not PRODUCTION)
 # Fernet keys (comma-separated, newest first) for provider API credentials at rest.

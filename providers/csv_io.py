@@ -21,42 +21,11 @@ from django.utils.translation import gettext_lazy
 from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot
 from providers.models import Provider, Region
 
-COLUMNS = [
-    "external_id",
-    "region",
-    "gpu",
-    "gpus_per_node",
-    "vcpus",
-    "ram_gb",
-    "storage_gb",
-    "gpu_interconnect",
-    "network",
-    "pricing_type",
-    "min_term_months",
-    "price_per_gpu_hour",
-    "currency",
-    "nodes_available",
-    "nodes_total",
-]
+COLUMNS = ["external_id", "region", "gpu", *Offer.SPEC_FIELDS]
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 10_000
 # The offer attributes a row sets, compared to tell an update from an unchanged row.
-COMPARED = [
-    "region_id",
-    "gpu_model_id",
-    "gpus_per_node",
-    "vcpus",
-    "ram_gb",
-    "storage_gb",
-    "gpu_interconnect",
-    "network",
-    "pricing_type",
-    "min_term_months",
-    "price_per_gpu_hour",
-    "currency",
-    "nodes_available",
-    "nodes_total",
-]
+COMPARED = ["region_id", "gpu_model_id", *Offer.SPEC_FIELDS]
 # What an update writes: the row's values, plus status and freshness.
 SAVED_FIELDS = [
     "region",
@@ -186,7 +155,8 @@ ROW_FIELDS: dict[str, forms.Field] = {
     "currency": forms.RegexField(
         regex=r"^[A-Za-z]{3}$", error_messages={"invalid": gettext_lazy("Use a three-letter code, e.g. USD.")}
     ),
-    "nodes_available": forms.IntegerField(min_value=0),
+    # Blank: available, but no count published ("0" is sold out).
+    "nodes_available": forms.IntegerField(min_value=0, required=False),
     "nodes_total": forms.IntegerField(min_value=0, required=False),
 }
 

@@ -1,8 +1,12 @@
+from dataclasses import dataclass
+
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import GpuModel, Offer
+from portal.lib.http import UnsafeURLError, check_url
 from providers.models import Provider, Region, SyncConnection
 
 
@@ -43,23 +47,7 @@ class OfferForm(forms.ModelForm):
 
     class Meta:
         model = Offer
-        fields = [
-            "region",
-            "gpu_model",
-            "gpus_per_node",
-            "vcpus",
-            "ram_gb",
-            "storage_gb",
-            "gpu_interconnect",
-            "network",
-            "pricing_type",
-            "min_term_months",
-            "price_per_gpu_hour",
-            "currency",
-            "nodes_available",
-            "nodes_total",
-            "external_id",
-        ]
+        fields = ["region", "gpu_model", *Offer.SPEC_FIELDS, "external_id"]
         labels = {
             "gpu_model": _("GPU model"),
             "gpus_per_node": _("GPUs per node"),
@@ -71,7 +59,10 @@ class OfferForm(forms.ModelForm):
             "nodes_available": _("Nodes available now"),
             "nodes_total": _("Nodes in total"),
         }
-        help_texts = {"min_term_months": _("Required for reserved pricing.")}
+        help_texts = {
+            "min_term_months": _("Required for reserved pricing."),
+            "nodes_available": _("0 means sold out. Leave blank if it is available but you do not publish a count."),
+        }
 
     def __init__(self, *args, provider: Provider, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,36 +98,115 @@ def _non_negative(value) -> None:
         raise ValidationError(_("A price cannot be negative."))
 
 
+@dataclass(frozen=True)
+class KindHelp:
+    """What a provider enters for one kind of connection."""
+
+    base_url: str  # the example shown, usually the API's real base URL
+    base_url_help: str
+    credentials_help: str
+
+
+# Per adapter kind; a kind missing here gets GENERIC_HELP. Kept next to the form because it is
+# wording for the form; each adapter's docs/adapters/<kind>.md has the details.
+KIND_HELP: dict[str, KindHelp] = {
+    "feed": KindHelp(
+        "https://inventory.example.com/gpu-feed.json",
+        _("The URL of your feed document (see the open provider feed format)."),
+        _("Optional: an API key, sent as “Authorization: Bearer <key>”."),
+    ),
+    "lambda": KindHelp(
+        "https://cloud.lambda.ai",
+        _("Lambda's API base URL, without /api/v1."),
+        _("A Lambda Cloud API key, sent as a bearer token."),
+    ),
+    "shadeform": KindHelp(
+        "https://api.shadeform.ai",
+        _("Shadeform's API base URL, without /v1."),
+        _("A Shadeform API key, sent as the X-API-KEY header."),
+    ),
+    "verda": KindHelp(
+        "https://api.verda.com",
+        _("Verda's (DataCrunch's) API base URL, without /v1."),
+        _("Your OAuth client id and secret, joined by a colon: “client_id:client_secret”."),
+    ),
+    "runpod": KindHelp(
+        "https://api.runpod.io",
+        _("RunPod's API base URL; the portal posts its GraphQL query to /graphql."),
+        _("A RunPod API key, sent as a bearer token."),
+    ),
+    "vastai": KindHelp(
+        "https://console.vast.ai",
+        _("Vast.ai's console URL, without /api/v0."),
+        _("A Vast.ai API key, sent as a bearer token."),
+    ),
+    "hyperstack": KindHelp(
+        "https://infrahub-api.nexgencloud.com/v1",
+        _("Hyperstack's Infrahub API base URL, with /v1."),
+        _("A Hyperstack API key, sent as the api_key header."),
+    ),
+}
+GENERIC_HELP = KindHelp(
+    "https://api.example.com",
+    _("The base URL of the provider's API."),
+    _("The API key or other credentials the API expects."),
+)
+
+
+def kind_help(kind: str) -> KindHelp:
+    return KIND_HELP.get(kind, GENERIC_HELP)
+
+
 class ConnectionForm(forms.ModelForm):
     api_key = forms.CharField(
-        label=_("API key"),
+        label=_("API key or credentials"),
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Sent as a bearer token. Stored encrypted and never shown again."),
+        help_text=_("Stored encrypted and never shown again. What to enter depends on the kind: see the help."),
     )
-    remove_credentials = forms.BooleanField(label=_("Remove the stored API key"), required=False)
+    remove_credentials = forms.BooleanField(label=_("Remove the stored credentials"), required=False)
 
     class Meta:
         model = SyncConnection
         fields = ["kind", "name", "base_url", "interval_seconds"]
-        labels = {"base_url": _("Feed URL"), "interval_seconds": _("Sync every (seconds)")}
+        labels = {
+            "kind": _("API kind"),
+            "base_url": _("Base URL"),
+            "interval_seconds": _("Sync every (seconds)"),
+        }
+        help_texts = {"base_url": _("The API's base URL, or your feed's URL. https:// only.")}
 
     def __init__(self, *args, provider: Provider, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.provider = provider
         self.fields["interval_seconds"].widget.attrs["min"] = "30"
-        self.fields["base_url"].widget.attrs["placeholder"] = "https://inventory.example.com/gpu-feed.json"
+        self.fields["base_url"].widget.attrs["placeholder"] = kind_help(self["kind"].value() or "").base_url
         if self.instance._state.adding or not self.instance.has_credentials:
             del self.fields["remove_credentials"]
         else:
-            self.fields["api_key"].help_text = _("Leave blank to keep the stored key.")
+            self.fields["api_key"].help_text = _("Leave blank to keep the stored credentials.")
 
     def clean_base_url(self) -> str:
         url = self.cleaned_data["base_url"]
         if not url.lower().startswith(("https://", "http://")):
-            raise ValidationError(_("Use an http:// or https:// URL."))
+            raise ValidationError(_("Use an https:// URL."))
+        allow_private = settings.SYNC_ALLOW_PRIVATE_ADDRESSES
+        if not allow_private and not url.lower().startswith("https://"):
+            raise ValidationError(_("Use an https:// URL: the portal only fetches over HTTPS."))
+        try:
+            check_url(url, allow_private=allow_private)
+        except UnsafeURLError as error:
+            # Its message names the address and why it is refused (loopback, private network...).
+            raise ValidationError(str(error)) from None
         return url
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, secret = cleaned.get("kind"), cleaned.get("api_key")
+        if kind == "verda" and secret and ":" not in secret:
+            self.add_error("api_key", _("Verda needs “client_id:client_secret”: the two joined by a colon."))
+        return cleaned
 
 
 class CsvUploadForm(forms.Form):

@@ -20,25 +20,7 @@ from providers.models import Certification, Membership, Provider, Region, SyncCo
 
 # The fields a provider may set on an offer; everything else (status, provenance, freshness)
 # is managed by the services.
-OFFER_FIELDS = frozenset(
-    {
-        "region",
-        "gpu_model",
-        "gpus_per_node",
-        "vcpus",
-        "ram_gb",
-        "storage_gb",
-        "gpu_interconnect",
-        "network",
-        "pricing_type",
-        "min_term_months",
-        "price_per_gpu_hour",
-        "currency",
-        "nodes_available",
-        "nodes_total",
-        "external_id",
-    }
-)
+OFFER_FIELDS = frozenset({"region", "gpu_model", "external_id", *Offer.SPEC_FIELDS})
 
 
 def _unique_slug(name: str) -> str:
@@ -217,6 +199,12 @@ def connection_create(
     return connection
 
 
+# The columns a provider edits. A sync run writes the others (health, schedule) at any moment,
+# so saves from the dashboard name their columns and never write back a stale copy of those.
+CONNECTION_SETTINGS = ["kind", "name", "base_url", "interval_seconds", "credentials_encrypted"]
+RESUME = {"paused_at": None, "enabled": True, "consecutive_failures": 0}
+
+
 def connection_update(
     *,
     connection: SyncConnection,
@@ -227,25 +215,49 @@ def connection_update(
     api_key: str = "",
     remove_credentials: bool = False,
 ) -> SyncConnection:
-    """Change a connection. A blank ``api_key`` keeps the stored one unless ``remove_credentials``."""
+    """Change a connection. A blank ``api_key`` keeps the stored one unless ``remove_credentials``.
+
+    Saving is how a provider says "fixed": a connection paused after repeated failures resumes
+    (its failure count starts again) and is due at once; so is any enabled connection, to try
+    the new settings without waiting. A connection paused by hand stays paused.
+    """
+    # As the database has them now: a run may have paused the connection since it was loaded.
+    connection.refresh_from_db(fields=["enabled", "paused_at"])
     connection.kind, connection.name = kind, name
     connection.base_url, connection.interval_seconds = base_url, interval_seconds
     if api_key:
         connection.set_credentials(api_key)
     elif remove_credentials:
         connection.set_credentials("")
+    fields = list(CONNECTION_SETTINGS)
+    if connection.paused_at is not None:
+        for field, value in RESUME.items():
+            setattr(connection, field, value)
+        fields += list(RESUME)
+    if connection.enabled:
+        connection.next_sync_at = timezone.now()
+        fields.append("next_sync_at")
     connection.full_clean()
-    connection.save()
+    connection.save(update_fields=fields)
     return connection
 
 
 def connection_set_enabled(*, connection: SyncConnection, enabled: bool) -> SyncConnection:
-    """Pause or resume scheduled syncs; a resumed connection is due at once."""
+    """Pause or resume scheduled syncs; a resumed connection is due at once.
+
+    Resuming a connection paused after repeated failures also starts its failure count again.
+    """
+    connection.refresh_from_db(fields=["paused_at"])
     connection.enabled = enabled
+    fields = ["enabled"]
     if enabled:
         connection.next_sync_at = timezone.now()
+        fields.append("next_sync_at")
+        if connection.paused_at is not None:
+            connection.paused_at, connection.consecutive_failures = None, 0
+            fields += ["paused_at", "consecutive_failures"]
     connection.full_clean()
-    connection.save()
+    connection.save(update_fields=fields)
     return connection
 
 

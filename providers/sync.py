@@ -5,22 +5,38 @@ workers at once: a partial unique constraint allows one running SyncRun per conn
 creating that row is the claim, and whoever fails to create it does nothing. A failure at any
 step (network, HTTP status, payload) is recorded on the run and the connection and changes no
 offer: the apply is one transaction, entered only with a fully parsed inventory.
+
+A worker can die mid-sync (SIGKILL, out of memory, a lost machine). Its transaction is rolled
+back by the database, so nothing but its "running" SyncRun is left. On PostgreSQL each run
+also holds a session advisory lock, which the database drops with the dead worker's session:
+a running SyncRun whose lock is free belongs to a dead worker and is closed as interrupted at
+once, so the redelivered task (or the next dispatch) syncs the connection again. Elsewhere
+(SQLite) such a run is presumed dead after RUN_LEASE.
+
+A connection failing SYNC_PAUSE_AFTER_FAILURES times in a row is paused (enabled=False,
+paused_at set) and its provider is told by e-mail; editing the connection resumes it.
 """
 
 import contextlib
 import logging
+import textwrap
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from marketplace.services import InventoryApplyResult, offers_apply_inventory
+from marketplace.models import normalize_gpu_name
+from marketplace.services import InventoryApplyResult, gpu_names_unknown_record, offers_apply_inventory
 from portal.lib.http import FetchError, GuardedClient
 from providers.adapters.base import AdapterError, NormalizedRegion, ParsedInventory
 from providers.adapters.registry import get_adapter
-from providers.models import Provider, Region, SyncConnection, SyncRun
+from providers.models import Membership, Provider, Region, SyncConnection, SyncRun
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +48,8 @@ RUN_LEASE = timedelta(minutes=15)
 DISPATCH_LEASE = timedelta(minutes=5)
 # A failing connection is retried after interval x 1, 2, 4 ... up to this (or its interval).
 FAILURE_BACKOFF_CAP = timedelta(hours=1)
+# PostgreSQL advisory locks are keyed by two int4: this namespace ("sync") and the connection id.
+RUN_LOCK_NAMESPACE = 0x73796E63
 INTERRUPTED = "This sync was interrupted before it finished (its worker stopped); nothing was changed."
 INTERNAL_ERROR = (
     "The sync stopped on an internal error ({name}); nothing was changed. The portal's team can see it in the logs."
@@ -48,28 +66,40 @@ def sync_connection_run(
     same connection is in progress. Never raises for a provider's fault: the run says what
     went wrong, ``connection`` is updated in place (health, failures, next sync time).
     """
-    run = _run_start(connection)
-    if run is None:
+    if not _run_lock(connection.pk):
         logger.info("sync of connection %s skipped: another run is in progress", connection.pk)
         return None
     try:
-        adapter = get_adapter(connection.kind)
-        if payload is None:
-            with contextlib.nullcontext(client) if client else GuardedClient() as http:
-                payload = adapter.fetch(connection, http)
-        inventory = adapter.parse(payload)
-        with transaction.atomic():
-            now = timezone.now()
-            regions = _regions_upsert(provider=connection.provider, regions=inventory.regions)
-            result = offers_apply_inventory(connection=connection, offers=inventory.offers, regions=regions, now=now)
-            result.warnings = inventory.warnings + result.warnings
-            _run_succeeded(run, connection, result)
-    except (FetchError, AdapterError) as exc:
-        _run_failed(run, connection, str(exc), permanent=exc.permanent)
-    except Exception as exc:
-        logger.exception("sync of connection %s failed unexpectedly", connection.pk)
-        _run_failed(run, connection, INTERNAL_ERROR.format(name=type(exc).__name__), permanent=False)
-    return run
+        run = _run_start(connection)
+        if run is None:
+            logger.info("sync of connection %s skipped: another run is in progress", connection.pk)
+            return None
+        try:
+            adapter = get_adapter(connection.kind)
+            if payload is None:
+                with contextlib.nullcontext(client) if client else GuardedClient() as http:
+                    payload = adapter.fetch(connection, http)
+            inventory = adapter.parse(payload)
+            # All or nothing: a worker killed in here leaves the database as it was.
+            with transaction.atomic():
+                now = timezone.now()
+                regions = _regions_upsert(provider=connection.provider, regions=inventory.regions)
+                result = offers_apply_inventory(
+                    connection=connection, offers=inventory.offers, regions=regions, now=now
+                )
+                if result.unknown_gpus:
+                    names = _gpu_names_merged(result.unknown_gpus)
+                    gpu_names_unknown_record(provider=connection.provider, names=names, now=now)
+                result.warnings = inventory.warnings + result.warnings
+                _run_succeeded(run, connection, result)
+        except (FetchError, AdapterError) as exc:
+            _run_failed(run, connection, str(exc), permanent=exc.permanent)
+        except Exception as exc:
+            logger.exception("sync of connection %s failed unexpectedly", connection.pk)
+            _run_failed(run, connection, INTERNAL_ERROR.format(name=type(exc).__name__), permanent=False)
+        return run
+    finally:
+        _run_unlock(connection.pk)
 
 
 def connection_preview(*, connection: SyncConnection, client: GuardedClient | None = None) -> ParsedInventory:
@@ -109,6 +139,32 @@ def connections_claim_due(*, limit: int = 1000) -> list[int]:
     return claimed
 
 
+def runs_close_interrupted(*, connection_ids: list[int] | None = None) -> int:
+    """Close the "running" runs whose worker died mid-sync (as failed, "interrupted"); return how many.
+
+    On PostgreSQL a live run holds its connection's advisory lock, so a running run whose lock
+    this session can take is an orphan, whatever its age. Elsewhere a run still running after
+    RUN_LEASE is presumed dead. Only ``connection_ids`` when given; the dispatcher sweeps all.
+    """
+    now = timezone.now()
+    running = SyncRun.objects.filter(outcome=SyncRun.Outcome.RUNNING)
+    if connection_ids is not None:
+        running = running.filter(connection_id__in=connection_ids)
+    interrupted = {"outcome": SyncRun.Outcome.FAILED, "finished_at": now, "error": INTERRUPTED}
+    if not _run_locks_supported():
+        return running.filter(started_at__lt=now - RUN_LEASE).update(**interrupted)
+    closed = 0
+    for connection_id in set(running.values_list("connection_id", flat=True)):
+        if not _run_lock(connection_id):
+            continue  # a live worker is on it
+        try:
+            # Re-read under the lock: a run that finished meanwhile is not running any more.
+            closed += running.filter(connection_id=connection_id).update(**interrupted)
+        finally:
+            _run_unlock(connection_id)
+    return closed
+
+
 def failure_backoff(*, interval_seconds: int, failures: int, permanent: bool) -> timedelta:
     """How long a connection waits after its ``failures``-th failure in a row.
 
@@ -127,17 +183,54 @@ def _lease_end(now: datetime, interval_seconds: int) -> datetime:
     return now + max(DISPATCH_LEASE, timedelta(seconds=interval_seconds))
 
 
+def _run_locks_supported() -> bool:
+    return db_connection.vendor == "postgresql"
+
+
+def _run_lock(connection_id: int) -> bool:
+    """Take the connection's session advisory lock (PostgreSQL); False if another session holds it.
+
+    A session lock, not a transaction one: it is held from before the run starts until after it
+    ends, across the run's own transactions, and dropped by the server when the session dies.
+    Locks stack within a session; every successful call is paired with _run_unlock().
+    """
+    if not _run_locks_supported():
+        return True
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK_NAMESPACE, connection_id % 2**31])
+        return cursor.fetchone()[0]
+
+
+def _run_unlock(connection_id: int) -> None:
+    if not _run_locks_supported():
+        return
+    try:
+        with db_connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK_NAMESPACE, connection_id % 2**31])
+    except Exception:
+        # A broken session has dropped its locks already; never hide the run's own outcome.
+        logger.warning("could not release the sync lock of connection %s", connection_id, exc_info=True)
+
+
 def _run_start(connection: SyncConnection) -> SyncRun | None:
-    now = timezone.now()
-    SyncRun.objects.filter(
-        connection=connection, outcome=SyncRun.Outcome.RUNNING, started_at__lt=now - RUN_LEASE
-    ).update(outcome=SyncRun.Outcome.FAILED, finished_at=now, error=INTERRUPTED)
+    runs_close_interrupted(connection_ids=[connection.pk])
     try:
         with transaction.atomic():
             # Committed on its own (outside any apply), so a crash mid-sync leaves a visible trace.
-            return SyncRun.objects.create(connection=connection, started_at=now)
+            return SyncRun.objects.create(connection=connection, started_at=timezone.now())
     except IntegrityError:
         return None
+
+
+def _gpu_names_merged(unknown: dict[str, int]) -> dict[str, int]:
+    """One entry per review-queue row: spellings of one name ("H9 X", "h9-x") share a row, so
+    their held offers add up. Sorted, so concurrent syncs lock those rows in the same order."""
+    merged: dict[str, int] = {}
+    spelling: dict[str, str] = {}
+    for raw_name, count in sorted(unknown.items()):
+        name = spelling.setdefault(normalize_gpu_name(raw_name), raw_name)
+        merged[name] = merged.get(name, 0) + count
+    return merged
 
 
 def _regions_upsert(*, provider: Provider, regions: list[NormalizedRegion]) -> dict[str, Region]:
@@ -179,6 +272,12 @@ def _run_succeeded(run: SyncRun, connection: SyncConnection, result: InventoryAp
         consecutive_failures=0,
         next_sync_at=now + timedelta(seconds=connection.interval_seconds),
     )
+    if connection.paused_at is not None:
+        # A success ("sync now") disproves a pause for failures; a connection disabled by hand stays so.
+        if SyncConnection.objects.filter(pk=connection.pk, paused_at__isnull=False).update(
+            enabled=True, paused_at=None
+        ):
+            connection.enabled, connection.paused_at = True, None
     logger.info(
         "sync of connection %s: %s created, %s updated, %s unchanged, %s withdrawn, %s skipped",
         connection.pk,
@@ -202,7 +301,63 @@ def _run_failed(run: SyncRun, connection: SyncConnection, error: str, *, permane
         _connection_update(
             connection, last_run_at=now, last_error=error, consecutive_failures=failures, next_sync_at=now + backoff
         )
+        if failures >= settings.SYNC_PAUSE_AFTER_FAILURES:
+            _connection_pause(connection, now=now)
     logger.info("sync of connection %s failed (%s in a row): %s", connection.pk, failures, error)
+
+
+def _connection_pause(connection: SyncConnection, *, now: datetime) -> None:
+    """Stop scheduling a connection that keeps failing, and tell its provider (once)."""
+    # Conditional: a connection already paused or disabled by hand is not paused (or mailed) again.
+    if not SyncConnection.objects.filter(pk=connection.pk, enabled=True).update(enabled=False, paused_at=now):
+        return
+    connection.enabled, connection.paused_at = False, now
+    logger.warning("connection %s paused after %s failures in a row", connection.pk, connection.consecutive_failures)
+    # After commit: no e-mail about a pause that was rolled back; robust: a mail failure is logged only.
+    transaction.on_commit(lambda: connection_paused_notify(connection=connection), robust=True)
+
+
+def connection_paused_notify(*, connection: SyncConnection) -> int:
+    """E-mail a paused connection's provider (contact address and owners): what failed, how to resume.
+
+    Returns the number of messages sent (0 when the provider has no address to write to).
+    """
+    provider = connection.provider
+    owners = Membership.objects.filter(provider=provider, role=Membership.Role.OWNER, user__is_active=True)
+    addresses = [provider.contact_email, *owners.values_list("user__email", flat=True)]
+    recipients = list({address.lower(): address for address in addresses if address}.values())
+    if not recipients:
+        logger.warning("connection %s paused, but provider %s has no e-mail address", connection.pk, provider.slug)
+        return 0
+    link = settings.SITE_URL.rstrip("/") + reverse("dashboard:connection_detail", args=[provider.slug, connection.pk])
+    values = {
+        "connection": connection.name,
+        "provider": provider.name,
+        "failures": connection.consecutive_failures,
+        "error": connection.last_error,
+        "link": link,
+    }
+    subject = gettext('Syncing of "%(connection)s" is paused after %(failures)s failed attempts') % values
+    paragraphs = [
+        gettext("Hello,"),
+        gettext(
+            'The portal could not read the inventory of %(provider)s through the connection "%(connection)s" '
+            "%(failures)s times in a row, so it has stopped trying. Your offers keep what the last successful "
+            "sync said; once that is too old, the catalog hides them as out of date until a sync succeeds again."
+        ),
+        gettext("The last error was:"),
+        "    %(error)s",
+        gettext(
+            "Fix the problem (often the API key or the URL), then edit and save the connection on your "
+            'dashboard to resume its syncs, or use "Sync now" there: a sync that succeeds resumes it too.'
+        ),
+        "    %(link)s",
+    ]
+    # Plain text mail: paragraphs wrapped at 78 columns; the indented error and link kept whole.
+    body = "\n\n".join(
+        text % values if text.startswith("    ") else textwrap.fill(text % values, width=78) for text in paragraphs
+    )
+    return send_mail(subject, body, None, recipients)
 
 
 def _connection_update(connection: SyncConnection, **fields) -> None:

@@ -5,9 +5,12 @@ object through that provider's relations, so nothing of another provider is reac
 Owners and staff may do the same things for now; owner-only actions (team, profile) come later.
 """
 
+import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -23,12 +26,20 @@ from django.views.decorators.http import require_POST
 
 from marketplace.models import Offer
 from portal.http import AuthenticatedHttpRequest
+from portal.lib.http import FetchError, GuardedClient
 from providers import csv_io, selectors, services
-from providers.forms import ConnectionForm, CsvUploadForm, OfferForm, RegionForm, add_service_errors
-from providers.models import Provider
+from providers.adapters.base import AdapterError
+from providers.adapters.registry import adapter_choices
+from providers.forms import ConnectionForm, CsvUploadForm, OfferForm, RegionForm, add_service_errors, kind_help
+from providers.models import Provider, SyncConnection
+from providers.preview import InventoryPreview, inventory_preview
+from providers.sync import connection_preview
+
+logger = logging.getLogger(__name__)
 
 OFFERS_PER_PAGE = 50
 RUNS_PER_PAGE = 25
+PREVIEW_ROWS = 200  # a test connection shows this many offers, and counts the rest
 
 
 def _provider(request: AuthenticatedHttpRequest, slug: str) -> Provider:
@@ -65,8 +76,14 @@ def provider_home(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         "overview": selectors.provider_overview(provider=provider),
         "connections": selectors.provider_connections(provider=provider),
         "runs": selectors.provider_recent_runs(provider=provider),
+        "reviews": _gpu_names_awaiting_review(provider),
     }
     return render(request, "providers/provider.html", context)
+
+
+def _gpu_names_awaiting_review(provider: Provider):
+    """GPU names from this provider's syncs that the catalogue does not know yet."""
+    return provider.gpu_names_in_review.filter(resolved_at__isnull=True).order_by("-last_seen_at")
 
 
 # --- Regions -------------------------------------------------------------------------------
@@ -290,7 +307,20 @@ def connection_create(request: AuthenticatedHttpRequest, slug: str) -> HttpRespo
                 request, _("Connection %(name)s added: its first sync is due now.") % {"name": connection.name}
             )
             return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
-    return render(request, "providers/connection_form.html", {"provider": provider, "tab": "connections", "form": form})
+    context = {"provider": provider, "tab": "connections", "form": form, "kinds": _kinds_help()}
+    return render(request, "providers/connection_form.html", context)
+
+
+def _kinds_help() -> list[tuple[str, str, object, str]]:
+    """(kind, label, KindHelp, demo base URL) of every adapter, for the help beside the connection form.
+
+    With the demo on, this portal serves a mock of each API (providers/demo/urls.py) to connect to.
+    """
+    site = settings.SITE_URL.rstrip("/")
+    demo = {"feed": f"{site}/demo/feeds/"} | {kind: f"{site}/demo/api/{kind}" for kind, _ in adapter_choices()}
+    return [
+        (kind, label, kind_help(kind), demo[kind] if settings.DEMO_ENABLED else "") for kind, label in adapter_choices()
+    ]
 
 
 @login_required
@@ -298,6 +328,7 @@ def connection_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> Ht
     provider = _provider(request, slug)
     connection = get_object_or_404(provider.sync_connections, pk=pk)
     form = ConnectionForm(request.POST or None, instance=connection, provider=provider)
+    was_paused = connection.paused_at is not None
     if request.method == "POST" and form.is_valid():
         try:
             # The "remove" box is only offered when a key is stored.
@@ -306,18 +337,82 @@ def connection_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> Ht
             add_service_errors(form, error)
         else:
             messages.success(request, _("Connection %(name)s saved.") % {"name": connection.name})
+            if was_paused:
+                messages.success(request, _("Syncs resume now with the new settings."))
             return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
-    context = {"provider": provider, "tab": "connections", "form": form, "connection": connection}
+    context = {
+        "provider": provider,
+        "tab": "connections",
+        "form": form,
+        "connection": connection,
+        "kinds": _kinds_help(),
+    }
     return render(request, "providers/connection_form.html", context)
+
+
+def _connection_detail_context(request: AuthenticatedHttpRequest, provider: Provider, pk: int) -> dict:
+    connection = get_object_or_404(selectors.provider_connections(provider=provider), pk=pk)
+    runs = Paginator(connection.runs.order_by("-started_at"), RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return {
+        "provider": provider,
+        "tab": "connections",
+        "connection": connection,
+        "runs": runs,
+        "reviews": _gpu_names_awaiting_review(provider),
+    }
 
 
 @login_required
 def connection_detail(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     provider = _provider(request, slug)
-    connection = get_object_or_404(selectors.provider_connections(provider=provider), pk=pk)
-    runs = Paginator(connection.runs.order_by("-started_at"), RUNS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"provider": provider, "tab": "connections", "connection": connection, "runs": runs}
-    return render(request, "providers/connection_detail.html", context)
+    return render(request, "providers/connection_detail.html", _connection_detail_context(request, provider, pk))
+
+
+@dataclass
+class ConnectionTest:
+    """The outcome of "test connection": what would be listed, or why nothing can be."""
+
+    preview: InventoryPreview | None = None
+    error: str = ""
+
+    @property
+    def shown(self):
+        return self.preview.rows[:PREVIEW_ROWS] if self.preview else []
+
+    @property
+    def more(self) -> int:
+        return max(len(self.preview.rows) - PREVIEW_ROWS, 0) if self.preview else 0
+
+
+def _connection_test(connection: SyncConnection) -> ConnectionTest:
+    # Someone is waiting for the page: fewer and shorter retries than a scheduled sync.
+    client = GuardedClient(max_retries=1, max_retry_wait=3.0, total_timeout=30.0)
+    try:
+        with client:
+            inventory = connection_preview(connection=connection, client=client)
+    except (FetchError, AdapterError) as error:
+        return ConnectionTest(error=str(error))
+    except Exception:
+        logger.exception("test of connection %s failed unexpectedly", connection.pk)
+        return ConnectionTest(
+            error=_(
+                "The test stopped on an internal error; the portal's team can see it in the logs. Nothing was saved."
+            )
+        )
+    return ConnectionTest(preview=inventory_preview(inventory=inventory, provider=connection.provider))
+
+
+@login_required
+@require_POST
+def connection_test(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Fetch and parse the connection's inventory and show what a sync would list; save nothing."""
+    provider = _provider(request, slug)
+    context = _connection_detail_context(request, provider, pk)
+    context["test"] = _connection_test(context["connection"])
+    template = "providers/connection_detail.html"
+    if request.htmx:
+        template += "#test_result"
+    return render(request, template, context)
 
 
 @login_required

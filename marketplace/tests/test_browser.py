@@ -1,15 +1,10 @@
 """The catalog in a real browser: filtering swaps the results in place and pushes the URL."""
 
-import os
 from pathlib import Path
 
 import pytest
 
 from portal.testing import make_offer, missing_service
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-# itself (fixtures) are synchronous and safe here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -25,9 +20,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page():
+def page(monkeypatch):
     if not Path(CHROMIUM).exists():
         missing_service("chromium")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself (fixtures) are synchronous and safe here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

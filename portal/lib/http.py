@@ -16,9 +16,12 @@ whose ``permanent`` flag says whether retrying without an edit can help.
 """
 
 import email.utils
+import functools
 import ipaddress
+import os
 import random
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +42,8 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Error responses are read only this far: enough for an adapter to explain them.
 ERROR_BODY_BYTES = 64 * 1024
 USER_AGENT = "gpu-marketplace-sync/1"
+# RFC 6052: a NAT64 gateway turns 64:ff9b::a.b.c.d into a connection to a.b.c.d.
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 
 
 class FetchError(Exception):
@@ -99,8 +104,13 @@ class FetchResponse:
 
 def address_refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     """Why the portal must not connect to ``address``, or None if it is a public address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 address reach that address: judge the IPv4 one.
+        embedded = address.ipv4_mapped or address.sixtofour
+        if embedded is None and address in NAT64_PREFIX:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            address = embedded
     if address.is_loopback:
         return "a loopback address"
     if address.is_link_local:
@@ -189,11 +199,24 @@ class _GuardedBackend(httpcore.SyncBackend):
             )
 
 
+def _ssl_context() -> ssl.SSLContext:
+    # The trust store is certifi's, or SSL_CERT_FILE / SSL_CERT_DIR when set (as httpx does).
+    return _ssl_context_for(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=4)
+def _ssl_context_for(cafile: str | None, capath: str | None) -> ssl.SSLContext:
+    # Loading a CA bundle costs tens of milliseconds of CPU, more than a whole small sync: once
+    # per process and trust store, not per client. A context is safe to share between threads.
+    return httpx.create_ssl_context()
+
+
 def _transport(*, allow_private: bool) -> httpx.HTTPTransport:
-    transport = httpx.HTTPTransport(trust_env=False)
+    context = _ssl_context()
+    transport = httpx.HTTPTransport(verify=context, trust_env=False)
     # httpx has no public hook for the network backend: give the transport a pool that uses ours.
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(),
+        ssl_context=context,
         max_connections=10,
         max_keepalive_connections=5,
         keepalive_expiry=5.0,
@@ -385,6 +408,11 @@ class GuardedClient:
         except httpx.TimeoutException:
             raise FetchTimeout(f"Talking to {host} timed out.") from None
         except httpx.ConnectError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                # Not worth a retry: the server's certificate must be fixed (or the URL's host name).
+                raise FetchError(
+                    f"The TLS certificate of {host} could not be verified ({exc}).", permanent=True
+                ) from None
             raise _ConnectFailed(f"Could not connect to {host}: {exc}.") from None
         except httpx.RemoteProtocolError as exc:
             if "incomplete" in str(exc) or "complete message body" in str(exc):

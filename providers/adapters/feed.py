@@ -105,7 +105,7 @@ def _check_consistency(document: dict) -> list[str]:
             problems.append(f"{where}.id: {_show(offer['id'])} is already used by offers[{seen_offers[offer['id']]}]")
         seen_offers.setdefault(offer["id"], index)
         total = offer.get("nodes_total")
-        if total is not None and offer["nodes_available"] > total:
+        if total is not None and offer["nodes_available"] is not None and offer["nodes_available"] > total:
             problems.append(f"{where}.nodes_available: {offer['nodes_available']} is more than nodes_total ({total})")
     generated_at = document.get("generated_at")
     if generated_at is not None:

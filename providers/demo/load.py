@@ -21,6 +21,7 @@ from providers.sync import sync_connection_run
 
 CONNECTION_NAME = "Demo inventory feed"
 PROVIDER_USER_PARTNER = "lambda"
+SANDBOX_SLUG = "sandbox-cloud"
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class DemoLogin:
 
 LOGINS = (
     DemoLogin("admin", "admin", "superuser: Django admin"),
-    DemoLogin("provider", "provider", "owner of Lambda: provider dashboard"),
+    DemoLogin("provider", "provider", "owner of Lambda and of Sandbox Cloud: provider dashboard"),
     DemoLogin("developer", "developer", "developer: saved searches, capacity requests"),
 )
 
@@ -102,6 +103,18 @@ def demo_users_load() -> None:
         provider=Provider.objects.get(slug=PROVIDER_USER_PARTNER),
         defaults={"role": Membership.Role.OWNER},
     )
+    # An empty organisation of the same user, to try the real-API adapters against the demo's mock
+    # APIs (/demo/api/<kind>) from the dashboard without mixing with Lambda's feed offers.
+    sandbox, _ = Provider.objects.get_or_create(
+        slug=SANDBOX_SLUG,
+        defaults={
+            "name": "Sandbox Cloud",
+            "hq_country": "DE",
+            "description": "A demo organisation with no offers of its own: connect one of the demo APIs.",
+            "status": Provider.Status.APPROVED,
+        },
+    )
+    Membership.objects.get_or_create(user=provider_user, provider=sandbox, defaults={"role": Membership.Role.OWNER})
     if not User.objects.filter(username="developer").exists():
         User.objects.create_user("developer", "developer@example.com", "developer")
 

@@ -46,6 +46,7 @@ class SeenRequest:
     method: str
     path: str
     headers: dict[str, str]
+    body: bytes = b""
 
 
 class LocalServer:
@@ -89,8 +90,10 @@ class LocalServer:
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path.split("?")[0]
+        length = int(handler.headers.get("Content-Length") or 0)
+        received = handler.rfile.read(length) if length else b""
         with self._lock:
-            self.requests.append(SeenRequest(handler.command, handler.path, dict(handler.headers.items())))
+            self.requests.append(SeenRequest(handler.command, handler.path, dict(handler.headers.items()), received))
             replies = self.routes.get(path)
             reply = (replies.pop(0) if len(replies) > 1 else replies[0]) if replies else Reply(b"not found", 404)
         body = reply.encoded()

@@ -58,6 +58,7 @@ CASES = [
         {"kind": "feed", "name": "hacked", "base_url": "https://evil.example/f.json", "interval_seconds": 60},
     ),
     ("dashboard:connection_sync", "post", ["connection"], {}),
+    ("dashboard:connection_test", "post", ["connection"], {}),
     ("dashboard:connection_enable", "post", ["connection"], {}),
     ("dashboard:connection_disable", "post", ["connection"], {}),
     ("dashboard:run_detail", "get", ["connection", "run"], None),

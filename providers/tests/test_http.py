@@ -1,6 +1,7 @@
 """The guarded HTTP client, against a real server on 127.0.0.1, and its SSRF guard."""
 
 import gzip
+import ipaddress
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -15,10 +16,12 @@ from portal.lib.http import (
     GuardedClient,
     ResponseTooLarge,
     UnsafeURLError,
+    address_refusal,
     check_url,
     retry_after_seconds,
 )
 from providers.tests.conftest import Reply
+from providers.tests.engine_support import Pace, SlowServer
 
 pytestmark = pytest.mark.usefixtures("settings")
 
@@ -83,6 +86,18 @@ def test_a_slow_server_times_out(local_server):
     with client(read_timeout=0.3) as http, pytest.raises(FetchTimeout, match="read timeout"):
         http.get(local_server.url())
     assert time.monotonic() - started < 1.4  # not retried
+
+
+def test_a_server_trickling_its_body_hits_the_overall_deadline():
+    # Never silent for a read timeout, but the whole answer would take minutes.
+    with SlowServer() as server:
+        server.serve("/feed.json", Reply(b"x" * 1000))
+        server.pace("/feed.json", Pace(head=10, pause=0.1, chunk=5))
+
+        started = time.monotonic()
+        with client(read_timeout=0.5, total_timeout=1) as http, pytest.raises(FetchTimeout, match="took more than 1 s"):
+            http.get(server.url())
+    assert time.monotonic() - started < 2
 
 
 def test_a_refused_connection_is_an_error(local_server):
@@ -232,6 +247,24 @@ def test_the_guard_applies_to_the_transport_not_only_the_url_check(settings, loc
     with pytest.raises(UnsafeURLError):
         http._client.get(local_server.url())
     assert local_server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("address", "refusal"),
+    [
+        ("8.8.8.8", None),
+        ("2001:4860:4860::8888", None),
+        ("::ffff:127.0.0.1", "a loopback address"),  # IPv4-mapped
+        ("64:ff9b::a00:1", "a private network address"),  # NAT64 of 10.0.0.1
+        ("64:ff9b::808:808", None),  # NAT64 of 8.8.8.8
+        ("2002:a9fe:a9fe::", "a link-local address (such as a cloud metadata service)"),  # 6to4 of 169.254.169.254
+        ("fe80::1%eth0", "a link-local address (such as a cloud metadata service)"),
+        ("224.0.0.1", "a multicast address"),
+        ("fd00::1", "a private network address"),
+    ],
+)
+def test_addresses_embedding_an_ipv4_address_are_judged_by_it(address, refusal):
+    assert address_refusal(ipaddress.ip_address(address)) == refusal
 
 
 def test_check_url_lets_public_https_urls_through_without_resolving_them():

@@ -13,11 +13,19 @@ from django.utils import timezone
 from marketplace.models import GpuModel, Offer, OfferSnapshot
 from marketplace.services import offers_apply_inventory
 from portal.lib.http import FetchError
-from portal.testing import make_offer
+from portal.testing import make_offer, require_postgres
 from providers.adapters import NormalizedOffer
 from providers.models import Region, SyncConnection, SyncRun
-from providers.sync import FAILURE_BACKOFF_CAP, RUN_LEASE, connection_preview, failure_backoff, sync_connection_run
+from providers.sync import (
+    FAILURE_BACKOFF_CAP,
+    INTERRUPTED,
+    RUN_LEASE,
+    connection_preview,
+    failure_backoff,
+    sync_connection_run,
+)
 from providers.tests.conftest import Reply, feed_document, payload
+from providers.tests.engine_support import Pace, SlowServer, another_worker_syncing
 
 pytestmark = pytest.mark.django_db
 
@@ -239,6 +247,10 @@ FAILURES = {
         Reply(json.dumps({**feed_document(), "offers": [{**feed_document()["offers"][0], "nodes_available": "12"}]})),
         'offers[0].nodes_available: "12" is not of type integer',
     ),
+    "offers not a list": (Reply(json.dumps({**feed_document(), "offers": {"h100": 1}})), "is not of type array"),
+    "an array, not an object": (Reply(b"[]"), "The feed must be a JSON object, not an array."),
+    "empty body": (Reply(b""), "The feed is empty."),
+    "not UTF-8": (Reply(b"\xff\xfe{}"), "The feed is not UTF-8 text"),
     "negative price": (
         Reply(json.dumps({**feed_document(), "offers": [{**feed_document()["offers"][0], "price_per_gpu_hour": -1}]})),
         "offers[0].price_per_gpu_hour: -1 is less than the minimum of 0",
@@ -247,17 +259,26 @@ FAILURES = {
         Reply(payload("error_page.html"), headers={"Content-Type": "text/html"}),
         "an HTML page instead of JSON",
     ),
-    "server error": (
-        Reply(b"Internal Server Error", 500),
-        "The provider's server failed (HTTP 500 Internal Server Error)",
-    ),
     "truncated body": (
         Reply(payload("feed_v1_acme.json")[:200], content_length=5000),
         "before the whole response arrived",
     ),
-    "oversize body": (Reply(b" " * 20_000 + payload("feed_v1_acme.json")), "larger than the 10,000 bytes allowed"),
+    "10x oversize body": (Reply(b" " * 100_000), "larger than the 10,000 bytes allowed"),
+    "10x oversize body, length not declared": (
+        Reply(b" " * 100_000, send_length=False),
+        "larger than the 10,000 bytes allowed",
+    ),
     "slow server": (Reply(payload("feed_v1_acme.json"), delay=1.5), "(read timeout)"),
     "401": (Reply(b"unauthorized", 401), "rejected our credentials (HTTP 401"),
+    "403": (Reply(b"forbidden", 403), "rejected our credentials (HTTP 403"),
+    "429 asking for a long wait": (
+        Reply(b"slow down", 429, {"Retry-After": "3600"}),
+        "The provider's API is limiting our requests (HTTP 429 Too Many Requests)",
+    ),
+    "server errors on every attempt": (
+        Reply(b"Bad Gateway", 502),
+        "The provider's server failed (HTTP 502 Bad Gateway) after 3 attempts.",
+    ),
     "404": (Reply(b"gone", 404), "HTTP 404 Not Found"),
 }
 
@@ -279,6 +300,22 @@ def test_a_failing_feed_records_the_error_and_changes_no_offer(case, acme_feed, 
     acme_feed.refresh_from_db()
     assert (acme_feed.last_error, acme_feed.consecutive_failures, acme_feed.health) == (run.error, 1, "failing")
     assert acme_feed.last_success_at < run.started_at
+
+
+def test_a_feed_that_stalls_mid_body_times_out_and_changes_no_offer(acme_feed, acme, fast_sync):
+    sync(acme_feed)
+    before = offers_state(acme)
+
+    with SlowServer() as server:
+        server.serve("/feed.json", feed_document())
+        server.pace("/feed.json", Pace(head=300, pause=30))  # headers and a few offers, then nothing
+        acme_feed.base_url = server.url("/feed.json")
+        acme_feed.save()
+        run = sync(acme_feed)
+
+    assert run.outcome == SyncRun.Outcome.FAILED
+    assert "stopped sending data for more than 0.5 s (read timeout)" in run.error
+    assert offers_state(acme) == before
 
 
 def test_rejected_credentials_say_what_to_do_and_wait_the_longest(acme_feed, local_server):
@@ -381,9 +418,8 @@ def test_one_failing_connection_does_not_affect_another(acme_feed, acme, beta, l
 
 
 def test_a_connection_already_syncing_is_left_alone(acme_feed, acme, local_server):
-    running = SyncRun.objects.create(connection=acme_feed)
-
-    assert sync_connection_run(connection=acme_feed) is None
+    with another_worker_syncing(acme_feed) as running:
+        assert sync_connection_run(connection=acme_feed) is None
 
     assert local_server.requests == []
     assert list(SyncRun.objects.filter(connection=acme_feed)) == [running]
@@ -398,6 +434,18 @@ def test_a_run_left_behind_by_a_dead_worker_is_closed_and_no_longer_blocks(acme_
     dead.refresh_from_db()
     assert (dead.outcome, run.outcome) == ("failed", "success")
     assert "interrupted" in dead.error
+
+
+def test_on_postgresql_a_run_whose_worker_is_gone_is_closed_at_once(acme_feed):
+    require_postgres()
+    with another_worker_syncing(acme_feed) as running:
+        assert sync_connection_run(connection=acme_feed) is None
+    # That worker died: its database session, and the run's advisory lock with it, are gone.
+
+    run = sync(acme_feed)
+
+    running.refresh_from_db()
+    assert (running.outcome, running.error, run.outcome) == ("failed", INTERRUPTED, "success")
 
 
 def test_an_internal_error_fails_the_run_instead_of_leaving_it_running(acme_feed):

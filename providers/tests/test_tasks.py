@@ -1,26 +1,21 @@
-"""The dispatcher and the Celery tasks: due connections are claimed once, synced once."""
+"""The dispatcher and the Celery tasks: due connections are claimed once, synced once.
 
-import importlib
-import os
-import subprocess
-import sys
+Real workers on Redis and PostgreSQL are in test_engine_workers.py.
+"""
+
 import threading
-import time
-from datetime import timedelta
-from pathlib import Path
-from urllib.parse import quote, urlparse, urlunparse
+from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection as db_connection
 from django.utils import timezone
 
 from marketplace.models import Offer
-from portal.testing import make_provider, require_postgres, require_redis
+from portal.testing import make_provider, require_postgres
 from providers.models import SyncConnection, SyncRun
-from providers.sync import DISPATCH_LEASE, connections_claim_due
+from providers.sync import DISPATCH_LEASE, INTERRUPTED, RUN_LEASE, connections_claim_due
 from providers.tasks import dispatch_due_syncs, sync_connection_task
-from providers.tests.conftest import feed_document
+from providers.tests.engine_support import another_worker_syncing
 
 
 def make_connections(count: int, *, base_url: str = "https://feeds.invalid/feed.json", **extra) -> list[SyncConnection]:
@@ -107,9 +102,8 @@ def test_the_sync_task_syncs_by_id(acme_feed, acme):
 
 @pytest.mark.django_db
 def test_the_sync_task_is_idempotent(acme_feed, acme):
-    SyncRun.objects.create(connection=acme_feed)  # another worker is on it
-
-    assert sync_connection_task(acme_feed.pk) == "already running"
+    with another_worker_syncing(acme_feed):
+        assert sync_connection_task(acme_feed.pk) == "already running"
     assert sync_connection_task(acme_feed.pk + 1000) == "gone"
     assert not Offer.objects.exists()
 
@@ -118,107 +112,61 @@ def test_the_tasks_are_acked_late_and_syncs_go_to_their_queue():
     from portal.celery import app
 
     assert sync_connection_task.acks_late
+    assert sync_connection_task.reject_on_worker_lost  # a killed worker's sync is requeued
     assert app.amqp.router.route({}, sync_connection_task.name)["queue"].name == "sync"
     assert app.amqp.router.route({}, dispatch_due_syncs.name)["queue"].name == "default"
     assert "dispatch-due-syncs" in settings.CELERY_BEAT_SCHEDULE
 
 
-# --- A real worker on Redis and PostgreSQL -------------------------------------------------------
+@pytest.mark.django_db
+def test_a_redelivered_task_of_a_sync_that_finished_does_nothing(acme_feed, local_server):
+    claimed_at = timezone.now().isoformat()
+    assert sync_connection_task(acme_feed.pk, claimed_at) == "success"
+
+    # The broker delivers it again (its acknowledgement was lost with the worker).
+    assert sync_connection_task(acme_feed.pk, claimed_at) == "done already"
+    assert SyncRun.objects.filter(connection=acme_feed).count() == 1
+    assert local_server.hits("/feed.json") == 1
 
 
-def broker_url() -> str:
-    """Redis DB 13, on the host the suite's Redis is on: this test flushes it."""
-    url = urlparse(require_redis())
-    return urlunparse(url._replace(path="/13"))
+@pytest.mark.django_db
+def test_a_redelivered_task_of_a_sync_that_never_finished_syncs(acme_feed, acme):
+    claimed_at = timezone.now().isoformat()
+    # Its first delivery died mid-sync: a "running" run and no last_run_at.
+    orphan = SyncRun.objects.create(connection=acme_feed, started_at=timezone.now() - RUN_LEASE)
+
+    assert sync_connection_task(acme_feed.pk, claimed_at) == "success"
+
+    orphan.refresh_from_db()
+    assert (orphan.outcome, orphan.error) == ("failed", INTERRUPTED)
+    assert Offer.objects.filter(provider=acme).count() == 4
 
 
-def database_url() -> str:
-    db = db_connection.settings_dict
-    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+@pytest.mark.django_db
+def test_the_dispatcher_enqueues_each_claim_with_its_time(monkeypatch):
+    connections = make_connections(2)
+    sent = []
+    monkeypatch.setattr(sync_connection_task, "apply_async", lambda args, **options: sent.append((args, options)))
+
+    before = timezone.now()
+    assert dispatch_due_syncs() == 2
+
+    assert sorted(args[0] for args, _ in sent) == sorted(connection.pk for connection in connections)
+    for (_, claimed_at), options in sent:
+        assert before <= datetime.fromisoformat(claimed_at) <= timezone.now()
+        assert options == {"expires": DISPATCH_LEASE.total_seconds()}
 
 
-def start_worker(log: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": broker_url(),
-        "SYNC_ALLOW_PRIVATE_ADDRESSES": "true",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "portal", "worker", "--loglevel=INFO", "--queues=default,sync"]
-    command += [
-        "--concurrency=2",
-        "--hostname=sync-test@%h",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-    ]
-    with log.open("wb") as output:
-        worker = subprocess.Popen(  # noqa: S603 (a fixed command line)
-            command, cwd=settings.BASE_DIR, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    deadline = time.monotonic() + 20
-    while b" ready." not in log.read_bytes():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            stop_worker(worker)
-            pytest.fail(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-    return worker
+@pytest.mark.django_db
+def test_the_dispatcher_closes_runs_left_by_dead_workers_and_only_those(monkeypatch):
+    dead_connection, live_connection = make_connections(2, enabled=False)
+    dead = SyncRun.objects.create(connection=dead_connection, started_at=timezone.now() - RUN_LEASE)
+    monkeypatch.setattr(sync_connection_task, "apply_async", lambda *args, **options: None)
 
+    with another_worker_syncing(live_connection) as live:
+        dispatch_due_syncs()
 
-def stop_worker(worker: subprocess.Popen) -> None:
-    worker.terminate()
-    try:
-        worker.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
-
-
-def wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
-@pytest.fixture
-def gpu_catalogue(transactional_db):
-    """The catalogue a data migration loads, which an earlier transactional test may have flushed."""
-    from django.apps import apps
-
-    importlib.import_module("marketplace.migrations.0002_gpu_catalogue").load(apps, None)
-
-
-@pytest.mark.usefixtures("gpu_catalogue")
-@pytest.mark.django_db(transaction=True)
-def test_a_celery_worker_syncs_every_due_connection_once(local_server, tmp_path):
-    require_postgres()
-    import redis
-
-    from portal.celery import app
-
-    redis.Redis.from_url(broker_url()).flushdb()
-    local_server.serve("/feed.json", feed_document())
-    connections = make_connections(6, base_url=local_server.url("/feed.json"))
-    worker = start_worker(tmp_path / "worker.log")
-    try:
-        with app.connection_for_write(broker_url()) as broker:
-            # Two dispatchers at once, as when beat fires while a slow one still runs.
-            dispatch_due_syncs.apply_async(connection=broker)
-            dispatch_due_syncs.apply_async(connection=broker)
-
-        finished = SyncRun.objects.filter(connection__in=connections).exclude(outcome=SyncRun.Outcome.RUNNING)
-        wait_for(lambda: finished.count() >= len(connections), 30, "the syncs to finish")
-        time.sleep(0.5)  # a duplicate would show up by now
-    finally:
-        stop_worker(worker)
-
-    log = (tmp_path / "worker.log").read_text()
-    assert SyncRun.objects.filter(connection__in=connections).count() == len(connections), log[-3000:]
-    assert set(SyncRun.objects.values_list("outcome", flat=True)) == {"success"}, log[-3000:]
-    assert Offer.objects.filter(status="active").count() == 4 * len(connections)
-    assert local_server.hits("/feed.json") == len(connections)
-    assert connections_claim_due() == []  # each one's next sync is an interval away
+    dead.refresh_from_db()
+    live.refresh_from_db()
+    assert (dead.outcome, dead.error, dead.finished_at is not None) == ("failed", INTERRUPTED, True)
+    assert live.outcome == "running"

@@ -1,0 +1,23 @@
+"""The floor: the least work that shows a page of offers, to compare the catalog against.
+
+One indexed SELECT (the listed offers of approved providers, cheapest first, with the joins the
+rows need), no filters, no facets, no count, rendered with the catalog's own row template. A
+catalog page can hardly cost less than this; the benchmark reports its time as a multiple of it.
+"""
+
+from django.conf import settings
+from django.shortcuts import render
+
+from marketplace.models import Offer
+
+
+def floor(request):
+    # ?per_page=N: the floor of a catalog page of N rows (bounded as the catalog bounds it).
+    per_page = request.GET.get("per_page", "")
+    size = min(max(int(per_page), 10), 200) if per_page.isdigit() else settings.CATALOG_PAGE_SIZE
+    offers = (
+        Offer.objects.listed()
+        .select_related("provider", "region", "gpu_model")
+        .order_by("price_per_gpu_hour", "id")[:size]
+    )
+    return render(request, "bench/floor.html", {"offers": offers})
