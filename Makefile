@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format migrate demo bench bench-quick clean
+.PHONY: install run test lint format messages migrate demo bench bench-quick clean
 
 install: $(STAMP)
 
@@ -44,6 +44,12 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+
+# Needs GNU gettext. The compiled .mo is committed: machines without gettext cannot build it.
+messages: install
+	$(BIN)/python manage.py makemessages -l fr --ignore=.venv --ignore=bench --ignore=staticfiles --ignore=docs \
+		--no-obsolete --add-location=file
+	$(BIN)/python manage.py compilemessages -l fr --ignore=.venv
 
 clean:
 	rm -rf $(VENV) .run db.sqlite3 db.sqlite3-* staticfiles

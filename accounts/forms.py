@@ -34,7 +34,12 @@ class ProviderApplicationForm(forms.ModelForm):
     class Meta:
         model = Provider
         fields = ["name", "website", "hq_country", "contact_email", "description", "certifications"]
-        labels = {"name": _("Organisation name"), "contact_email": _("Contact e-mail")}
+        labels = {
+            "name": _("Organisation name"),
+            "contact_email": _("Contact e-mail"),
+            "website": _("Website"),
+            "description": _("Description"),
+        }
         help_texts = {"description": _("What you offer, where, and for whom. Shown on your public profile.")}
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 

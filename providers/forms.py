@@ -23,6 +23,7 @@ class RegionForm(forms.ModelForm):
     class Meta:
         model = Region
         fields = ["code", "name", "country", "city"]
+        labels = {"code": _("Code"), "name": _("Name"), "country": _("Country"), "city": _("City")}
         help_texts = {"code": _("Your own code for this location, e.g. eu-fra-1. Used in CSV imports and feeds.")}
 
     def __init__(self, *args, provider: Provider, **kwargs):
@@ -58,6 +59,9 @@ class OfferForm(forms.ModelForm):
             "price_per_gpu_hour": _("Price per GPU-hour"),
             "nodes_available": _("Nodes available now"),
             "nodes_total": _("Nodes in total"),
+            "region": _("Region"),
+            "pricing_type": _("Pricing type"),
+            "currency": _("Currency"),
         }
         help_texts = {
             "min_term_months": _("Required for reserved pricing."),
@@ -172,6 +176,7 @@ class ConnectionForm(forms.ModelForm):
         fields = ["kind", "name", "base_url", "interval_seconds"]
         labels = {
             "kind": _("API kind"),
+            "name": _("Name"),
             "base_url": _("Base URL"),
             "interval_seconds": _("Sync every (seconds)"),
         }

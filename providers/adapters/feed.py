@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from jsonschema import Draft202012Validator, ValidationError
 
@@ -29,7 +30,7 @@ def feed_validator() -> Draft202012Validator:
 
 class FeedAdapter(Adapter):
     kind = "feed"
-    label = "Open provider feed (JSON, v1)"
+    label = _("Open provider feed (JSON, v1)")
 
     def fetch(self, connection, client) -> bytes:
         headers = {"Accept": "application/json", **self.bearer_headers(connection)}

@@ -36,6 +36,7 @@ import json
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from providers.adapters.base import Adapter, AdapterError, NormalizedOffer, NormalizedRegion, ParsedInventory
@@ -61,7 +62,7 @@ NAMES_WITH_MEMORY_SIZES = frozenset({"A100 SXM4", "A100 PCIE", "Tesla V100"})
 
 class VastAiAdapter(Adapter):
     kind = "vastai"
-    label = "Vast.ai (offers search)"
+    label = _("Vast.ai (offers search)")
 
     def fetch(self, connection, client) -> bytes:
         url = connection.base_url.rstrip("/") + SEARCH_PATH
