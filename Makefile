@@ -37,8 +37,8 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Benchmarks (docs/performance.md): PostgreSQL via BENCH_DATABASE_URL or DATABASE_URL.
-# BENCH_ARGS="--sizes 10k,100k,1m" adds a million offers (about 15 more minutes).
+# Benchmarks (docs/performance.md), on PostgreSQL: BENCH_DATABASE_URL, or DATABASE_URL + "_bench".
+# bench: 10k, 100k and 1M offers (~10 min); BENCH_ARGS="--sizes 10k,100k" skips the million.
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

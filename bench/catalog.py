@@ -2,9 +2,9 @@
 
 Server time is measured in-process through Django's WSGI handler (every middleware, the view,
 the templates; no network, no test client instrumentation), DEBUG off, with a persistent
-database connection. Each query runs once with the catalog cache cleared ("cold", what the
-first visitor of a filter combination waits), then ``reps`` times ("warm"); the floor view is
-measured the same way, in the same run.
+database connection. Each query first runs with the catalog cache cleared ("cold": what the
+first visitor of a filter combination waits; the median of three such requests, one in quick
+mode), then ``reps`` times ("warm"); the floor view is measured the same way, in the same run.
 
     python -m bench.catalog --offers 100000 --reps 20 --output /tmp/catalog.json
 """
@@ -22,6 +22,7 @@ from bench.common import base_database_url, database_url_for, django_setup, size
 
 MATCHES = re.compile(r"<h1>(\d+) offers?</h1>")
 FLOOR_URL = "/bench/floor/"
+COLD_RUNS = 3  # the median of three: one cold request says little on a busy machine
 
 
 class Server:
@@ -67,23 +68,24 @@ def catalog_cache_clear() -> None:
 
 
 def measure(server: Server, url: str, *, fragment: bool, reps: int) -> dict:
-    """A cold run, then ``reps`` warm runs each followed by a run of the floor, then the SQL.
-
-    The floor renders as many rows as the query's page holds (its per_page).
+    """Cold runs, then ``reps`` warm runs each followed by a run of the floor, then the SQL.
 
     Interleaving the floor with the query makes their ratio fair on a machine whose load
-    changes during the benchmark (as a shared CI machine's does).
+    changes during the benchmark (as a shared CI machine's does). The floor renders as many
+    rows as the query's page holds (its per_page).
     """
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     per_page = parse_qs(url.partition("?")[2]).get("per_page")
     floor_url = f"{FLOOR_URL}?per_page={per_page[0]}" if per_page else FLOOR_URL
-    catalog_cache_clear()
-    with CaptureQueriesContext(connection) as captured:
-        cold_ms, status, body = server.timed(url, fragment=fragment)
-    # Counted now: each request outside a capture clears the connection's query log.
-    cold_queries = len(captured)
+    cold_times = []
+    for _ in range(COLD_RUNS if reps >= 10 else 1):
+        catalog_cache_clear()
+        with CaptureQueriesContext(connection) as captured:
+            cold_times.append(server.timed(url, fragment=fragment)[0])
+        # Counted now: each request outside a capture clears the connection's query log.
+        cold_queries = len(captured)
     times, floor_times = [], []
     for _ in range(reps):
         elapsed, status, body = server.timed(url, fragment=fragment)
@@ -99,7 +101,7 @@ def measure(server: Server, url: str, *, fragment: bool, reps: int) -> dict:
     floor = summarize_ms(floor_times)
     return {
         **summarize_ms(times),
-        "cold_ms": round(cold_ms, 2),
+        "cold_ms": round(statistics.median(cold_times), 2),
         "queries": queries,
         "cold_queries": cold_queries,
         "rows": text.count('data-offer="'),

@@ -3,6 +3,7 @@
     python -m bench.run                   # 10k, 100k and 1M offers, sync of a 100k-offer feed (~12 min)
     python -m bench.run --sizes 10k,100k  # without the million (~6 min)
     python -m bench.run --quick           # 10k offers, few repetitions, 10k-offer feed (~2 min)
+    python -m bench.run --show bench/results/full-....json  # the tables of a saved run
 
 Needs PostgreSQL: BENCH_DATABASE_URL (or DATABASE_URL, with "_bench" appended to its database
 name); one database per size is created beside it and kept, so that a rerun reuses the data.
@@ -49,7 +50,13 @@ def main() -> None:
     parser.add_argument("--sync-offers", type=int, help="offers in the synced feed (default 100k, quick 10k)")
     parser.add_argument("--no-sync", action="store_true", help="skip the sync and dispatcher benchmarks")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--show", metavar="JSON", help="print the tables of a saved result, run nothing")
     args = parser.parse_args()
+    if args.show:
+        report = json.loads(Path(args.show).read_text())
+        report["targets"] = targets(report)
+        print(render(report))
+        return
     sizes = [parse_size(size) for size in (args.sizes or ("10k" if args.quick else "10k,100k,1m")).split(",")]
     reps = args.reps or (5 if args.quick else 20)
     duration = args.duration if args.duration is not None else (4 if args.quick else 20)
@@ -207,22 +214,29 @@ def targets(report: dict) -> list[dict]:
             )
     sync = report.get("sync")
     if sync:
+        # The sync targets are for a 100k-offer feed; a smaller one (quick mode) is only shown.
+        full = sync["offers"] == 100_000
+
+        def judged(met: bool) -> bool | None:
+            return met if full else None
+
         for step, limit in SYNC_TARGETS_S.items():
             add(
                 f"sync of {size_label(sync['offers'])}: {step}",
                 f"{sync[step]['seconds']} s",
                 f"<= {limit} s",
-                sync[step]["seconds"] <= limit and sync[step]["outcome"] == "success",
+                judged(sync[step]["seconds"] <= limit and sync[step]["outcome"] == "success"),
                 f"{sync[step]['outcome']}",
             )
         peak = max(sync[step]["peak_rss_mb"] for step in SYNC_TARGETS_S)
-        add("sync worker peak RSS", f"{peak} MB", f"<= {RSS_TARGET_MB} MB", peak <= RSS_TARGET_MB)
+        add("sync worker peak RSS", f"{peak} MB", f"<= {RSS_TARGET_MB} MB", judged(peak <= RSS_TARGET_MB))
         add(
             "first sync vs COPY floor",
             f"x{sync['first_ratio_to_floor']}",
             f"<= x{SYNC_FLOOR_RATIO_TARGET}",
-            sync["first_ratio_to_floor"] <= SYNC_FLOOR_RATIO_TARGET,
-            f"COPY {sync['copy_floor']['seconds']} s",
+            judged(sync["first_ratio_to_floor"] <= SYNC_FLOOR_RATIO_TARGET),
+            f"COPY {sync['copy_floor']['seconds']} s; with the offer table's indexes "
+            f"{sync['copy_floor'].get('indexed_seconds', '-')} s",
         )
     dispatcher = report.get("dispatcher")
     if dispatcher:
@@ -279,7 +293,7 @@ def render(report: dict) -> str:
                 ],
                 title=(
                     f"Catalog at {size_label(offers)} offers: server time in ms over {floor['runs']} warm runs; "
-                    f"cold = first request, caches empty; floor = the floor view, interleaved "
+                    f"cold = first request with the caches empty (median of 3); floor = the floor view, interleaved "
                     f"(alone: median {floor['median_ms']} ms, p95 {floor['p95_ms']} ms, {floor['queries']} query)"
                 ),
             ),

@@ -231,6 +231,13 @@ CATALOG_PAGE_SIZE = env_int("CATALOG_PAGE_SIZE", 50)
 # How long the catalog's facet counts, total and choice lists may be reused (0: never); the rows
 # are always live. See docs/performance.md.
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30)
+# The catalog's facet counts are cached; with several web workers, share them through Redis.
+_cache_url = env_str("CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url.startswith(("redis://", "rediss://"))
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # --- Sync engine ----------------------------------------------------------------------------
 SYNC_CONNECT_TIMEOUT = float(env_str("SYNC_CONNECT_TIMEOUT", "5"))
