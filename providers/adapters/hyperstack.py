@@ -34,12 +34,12 @@ How it is read (docs/adapters/hyperstack.md has the field table):
 
 import json
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from providers.adapters.base import Adapter, AdapterError, NormalizedOffer, NormalizedRegion, ParsedInventory
 from providers.adapters.feed import load_json
+from providers.adapters.reading import AnswerShape, country_unknown_warning, to_price_places
 
-PRICE_PLACES = Decimal("0.0001")
 ENDPOINTS = {"flavors": "/core/flavors", "pricebook": "/pricebook", "stocks": "/core/stocks"}
 # Hyperstack region -> ISO 3166-1 country, from the regions Hyperstack documents.
 REGION_COUNTRIES: dict[str, str] = {
@@ -47,6 +47,10 @@ REGION_COUNTRIES: dict[str, str] = {
     "NORWAY-1": "NO",
     "US-1": "US",
 }
+
+# Checks on the answer's shape; their errors say "Hyperstack's answer is not as expected: ...".
+_shape = AnswerShape("Hyperstack")
+_list, _require_dict, _number, _unexpected = _shape.require_list, _shape.require_dict, _shape.number, _shape.unexpected
 
 
 class HyperstackAdapter(Adapter):
@@ -140,8 +144,7 @@ class HyperstackAdapter(Adapter):
             if code not in REGION_COUNTRIES:
                 count = sum(1 for offer in offers if offer.region == code)
                 warnings.append(
-                    f'Hyperstack region "{code}" is not in the portal\'s table of Hyperstack regions, so its country '
-                    f'is unknown: {_offers(count)} held back until a region "{code}" is added on the dashboard.'
+                    country_unknown_warning(api="Hyperstack", noun="region", nouns="regions", code=code, count=count)
                 )
         return ParsedInventory(offers=offers, regions=regions, warnings=warnings)
 
@@ -198,10 +201,6 @@ def _flavors(count: int) -> str:
     return f"{count} flavor{'s' if count != 1 else ''}"
 
 
-def _offers(count: int) -> str:
-    return "its offer is" if count == 1 else f"its {count} offers are"
-
-
 def _interconnect(gpu: str) -> str:
     name = gpu.lower()
     if "nvlink" in name or "sxm" in name:
@@ -209,53 +208,9 @@ def _interconnect(gpu: str) -> str:
     return "pcie" if "pcie" in name else ""
 
 
-def _list(parent: dict, key: str, where: str) -> list:
-    value = parent.get(key)
-    if not isinstance(value, list):
-        raise _unexpected(f"{where}.{key}", "a list", value)
-    return value
-
-
-def _require_dict(value, where: str) -> None:
-    if not isinstance(value, dict):
-        raise _unexpected(where, "an object", value)
-
-
 def _text(item: dict, key: str, where: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise _unexpected(f"{where}.{key}", "a name", value)
-    return value.strip()
-
-
-def _number(item: dict, key: str, where: str) -> float | None:
-    value = item.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise _unexpected(f"{where}.{key}", "a number", value)
-    return value
+    return _shape.require_name(item, key, where).strip()
 
 
 def _price(value, where: str) -> Decimal:
-    try:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise InvalidOperation
-        price = Decimal(str(value).strip())  # str() of a float is its shortest form
-        if not price.is_finite() or price < 0:
-            raise InvalidOperation
-    except InvalidOperation:
-        raise _unexpected(where, "a price", value) from None
-    return price.quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
-
-
-def _unexpected(where: str, expected: str, value) -> AdapterError:
-    # The API changed or the URL points elsewhere: retrying will not help until someone looks.
-    return AdapterError(
-        f"Hyperstack's answer is not as expected: {where} should be {expected}, not {_show(value)}.", permanent=True
-    )
-
-
-def _show(value) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return to_price_places(_shape.price(value, where, required=True))

@@ -36,14 +36,22 @@ What the adapter promises (docs/adapters/lambda.md has the full mapping):
 
 import re
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import ClassVar
 
 from providers.adapters.base import Adapter, AdapterError, NormalizedOffer, NormalizedRegion, ParsedInventory
-from providers.adapters.feed import load_json
+from providers.adapters.reading import (
+    BadEntry,
+    load_api_json,
+    none_readable,
+    read_cents,
+    to_price_places,
+    unknown_region_warning,
+    whole_or_none,
+    zero_price_warning,
+)
 
 PATH = "/api/v1/instance-types"
-PRICE_PLACES = Decimal("0.0001")
 
 # Lambda's region codes -> (country, city, the description Lambda gives). Sources: the region
 # list of SkyPilot's fetcher and the descriptions Lambda's console and API return. City is empty
@@ -87,7 +95,9 @@ class LambdaCloudAdapter(Adapter):
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize an ``/api/v1/instance-types`` response (see the module docstring)."""
-        document = _load(payload)
+        document = load_api_json(
+            payload, api="Lambda API", address="https://cloud.lambda.ai", what="Lambda API response"
+        )
         if not isinstance(document, dict):
             raise AdapterError("The Lambda API response is not a JSON object.", permanent=True)
         if "error" in document:
@@ -108,17 +118,14 @@ class LambdaCloudAdapter(Adapter):
         for key, item in data.items():
             try:
                 entry = _instance_type(key, item)
-            except _BadEntry as exc:
+            except BadEntry as exc:
                 broken += 1
                 warnings.append(f"Instance type {_quote(key)} skipped: {exc}.")
                 continue
             if entry is None:
                 continue  # CPU only
             if entry.price_cents == 0:
-                warnings.append(
-                    f"Instance type {_quote(entry.name)} is listed at a price of 0 and is held back: "
-                    "a zero price is a placeholder, not an offer."
-                )
+                warnings.append(zero_price_warning(f"Instance type {_quote(entry.name)}"))
                 continue
             capacity = entry.regions or [(code, "") for code in self.sold_out_regions]
             nodes_available = None if entry.regions else 0
@@ -130,15 +137,9 @@ class LambdaCloudAdapter(Adapter):
                 regions.setdefault(code, NormalizedRegion(code, country, city, description or known_description))
                 offers.append(entry.offer(code, nodes_available))
         if data and broken == len(data):
-            raise AdapterError(
-                f"None of the {broken} instance types in the Lambda API response could be read: {warnings[0]}",
-                permanent=True,
-            )
+            raise none_readable(broken, "instance types in the Lambda API response", warnings[0])
         for code, count in unknown_regions.items():
-            warnings.append(
-                f"Lambda region {_quote(code)} is not in the portal's Lambda region table: its {count} "
-                "offer(s) are held back until the portal's team adds it."
-            )
+            warnings.append(unknown_region_warning(api="Lambda", noun="region", quoted_code=_quote(code), count=count))
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
 
 
@@ -148,25 +149,21 @@ def api_url(base_url: str) -> str:
     return base + PATH
 
 
-class _BadEntry(ValueError):
-    """One instance type cannot be read; the message says why, for a warning."""
-
-
 class _Entry:
     """One GPU instance type, read from the payload."""
 
     def __init__(self, *, name: str, gpu: str, gpus: int, price_cents: Decimal, specs: dict, regions: list):
         self.name, self.gpu, self.gpus, self.price_cents, self.regions = name, gpu, gpus, price_cents, regions
-        self.vcpus = _optional_int(specs, "vcpus")
-        self.ram_gb = _optional_int(specs, "memory_gib")
-        self.storage_gb = _optional_int(specs, "storage_gib")
+        self.vcpus = whole_or_none(specs.get("vcpus"))
+        self.ram_gb = whole_or_none(specs.get("memory_gib"))
+        self.storage_gb = whole_or_none(specs.get("storage_gib"))
         memory = re.search(r"\((\d+)\s*GB", gpu, re.IGNORECASE)
         self.gpu_memory_gb = int(memory.group(1)) if memory else None
         form = f"{name} {gpu}".lower()
         self.interconnect = "nvlink" if "sxm" in form else "pcie" if "pcie" in form else ""
 
     def offer(self, region: str, nodes_available: int | None) -> NormalizedOffer:
-        price = (Decimal(self.price_cents) / 100 / self.gpus).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+        price = to_price_places(Decimal(self.price_cents) / 100 / self.gpus)
         return NormalizedOffer(
             external_id=f"{self.name}:{region}",
             region=region,
@@ -185,13 +182,13 @@ class _Entry:
 
 
 def _instance_type(key: str, item) -> _Entry | None:
-    """Read one entry of ``data``; None for a CPU-only type. Raises _BadEntry."""
+    """Read one entry of ``data``; None for a CPU-only type. Raises BadEntry."""
     if not isinstance(item, dict) or not isinstance(item.get("instance_type"), dict):
-        raise _BadEntry('it has no "instance_type" object')
+        raise BadEntry('it has no "instance_type" object')
     spec = item["instance_type"]
     name = spec.get("name") or key
     if not isinstance(name, str):
-        raise _BadEntry('its "name" is not a string')
+        raise BadEntry('its "name" is not a string')
     specs = spec.get("specs") if isinstance(spec.get("specs"), dict) else {}
     gpus = specs.get("gpus")
     if gpus is None:
@@ -199,21 +196,13 @@ def _instance_type(key: str, item) -> _Entry | None:
         match = re.match(r"gpu_(\d+)x_", name)
         gpus = int(match.group(1)) if match else None
     if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-        raise _BadEntry('its GPU count ("specs.gpus") is missing or not a whole number')
+        raise BadEntry('its GPU count ("specs.gpus") is missing or not a whole number')
     if gpus == 0:
         return None
-    cents = spec.get("price_cents_per_hour")
-    if isinstance(cents, bool) or not isinstance(cents, int | float | str):
-        raise _BadEntry('its "price_cents_per_hour" is missing or not a number')
-    try:
-        cents = Decimal(str(cents))
-    except InvalidOperation:
-        raise _BadEntry(f'its "price_cents_per_hour" {cents!r} is not a number') from None
-    if not cents.is_finite() or cents < 0:
-        raise _BadEntry(f'its "price_cents_per_hour" {cents} is not a price')
+    cents = read_cents(spec.get("price_cents_per_hour"), "price_cents_per_hour")
     gpu = spec.get("gpu_description") or re.sub(r"^\d+x\s+", "", spec.get("description") or "")
     if not isinstance(gpu, str) or not gpu.strip():
-        raise _BadEntry('it names no GPU ("gpu_description")')
+        raise BadEntry('it names no GPU ("gpu_description")')
     return _Entry(name=name, gpu=gpu.strip(), gpus=gpus, price_cents=cents, specs=specs, regions=_capacity(item))
 
 
@@ -221,29 +210,15 @@ def _capacity(item: dict) -> list[tuple[str, str]]:
     """``(code, description)`` of the regions with capacity; a missing list means none."""
     listed = item.get("regions_with_capacity_available") or []
     if not isinstance(listed, list):
-        raise _BadEntry('its "regions_with_capacity_available" is not a list')
+        raise BadEntry('its "regions_with_capacity_available" is not a list')
     regions: dict[str, str] = {}
     for region in listed:
         code = region.get("name") if isinstance(region, dict) else region
         if not isinstance(code, str) or not code:
-            raise _BadEntry("a region with capacity has no name")
+            raise BadEntry("a region with capacity has no name")
         description = region.get("description") if isinstance(region, dict) else ""
         regions.setdefault(code, description if isinstance(description, str) else "")
     return list(regions.items())
-
-
-def _optional_int(specs: dict, name: str) -> int | None:
-    value = specs.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
-def _load(payload: bytes):
-    if payload.lstrip()[:1] == b"<":
-        raise AdapterError(
-            "The Lambda API returned an HTML page instead of JSON: check that the base URL is the API's "
-            "address (https://cloud.lambda.ai), not a web page."
-        )
-    return load_json(payload, what="Lambda API response")
 
 
 def _api_error(error) -> AdapterError:

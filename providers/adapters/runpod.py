@@ -35,15 +35,14 @@ How the answer is read (docs/adapters/runpod.md has the field table):
 - ``{"errors": [...]}`` (GraphQL answers errors with HTTP 200) fails the sync with RunPod's message.
 """
 
-import json
 from collections import Counter, defaultdict
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from providers.adapters.base import Adapter, AdapterError, NormalizedOffer, NormalizedRegion, ParsedInventory
 from providers.adapters.feed import load_json
+from providers.adapters.reading import AnswerShape, country_unknown_warning, show, to_price_places
 
 GPU_COUNT = 1
-PRICE_PLACES = Decimal("0.0001")
 AVAILABLE_STOCK = frozenset({"high", "medium", "low"})
 SOLD_OUT_STOCK = frozenset({"", "none", "unavailable", "out_of_stock"})
 
@@ -129,6 +128,16 @@ DATA_CENTER_COUNTRIES: dict[str, str] = {
         "US",
     ),
 }
+
+
+# Checks on the answer's shape; their errors say "RunPod's answer is not as expected: ...".
+_shape = AnswerShape("RunPod")
+_list, _require_dict, _require_str, _unexpected = (
+    _shape.require_list,
+    _shape.require_dict,
+    _shape.require_name,
+    _shape.unexpected,
+)
 
 
 class RunPodAdapter(Adapter):
@@ -247,9 +256,7 @@ class _Notes:
             )
         for code, count in sorted(self.unknown_centers.items()):
             warnings.append(
-                f'RunPod data center "{code}" is not in the portal\'s table of RunPod data centers, so its country '
-                f"is unknown: {'its offer is' if count == 1 else f'its {count} offers are'} held back until a region "
-                f'"{code}" is added on the dashboard.'
+                country_unknown_warning(api="RunPod", noun="data center", nouns="data centers", code=code, count=count)
             )
         if self.community:
             warnings.append(
@@ -273,7 +280,7 @@ def _data(document) -> dict:
     errors = document.get("errors")
     if errors:
         messages = [
-            str(error.get("message")) if isinstance(error, dict) and error.get("message") else _show(error)
+            str(error.get("message")) if isinstance(error, dict) and error.get("message") else show(error)
             for error in (errors if isinstance(errors, list) else [errors])
         ]
         raise AdapterError("RunPod's API returned an error: " + "; ".join(messages[:3]))
@@ -283,40 +290,10 @@ def _data(document) -> dict:
     return data
 
 
-def _list(parent: dict, key: str, where: str, *, optional: bool = False) -> list:
-    value = parent.get(key)
-    if value is None and optional:
-        return []
-    if not isinstance(value, list):
-        raise _unexpected(f"{where}.{key}", "a list", value)
-    return value
-
-
-def _require_dict(value, where: str) -> None:
-    if not isinstance(value, dict):
-        raise _unexpected(where, "an object", value)
-
-
-def _require_str(item: dict, key: str, where: str) -> str:
-    value = item.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise _unexpected(f"{where}.{key}", "a name", value)
-    return value
-
-
 def _price(value, where: str) -> Decimal | None:
     """A per-GPU-hour price; None when the API gives none."""
-    if value is None:
-        return None
-    try:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise InvalidOperation
-        price = Decimal(str(value))  # str() of a float is its shortest form: 2.49 stays 2.49
-        if not price.is_finite() or price < 0:
-            raise InvalidOperation
-    except InvalidOperation:
-        raise _unexpected(where, "a price", value) from None
-    return price.quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+    price = _shape.price(value, where)
+    return None if price is None else to_price_places(price)
 
 
 def _whole(value, where: str) -> int | None:
@@ -338,15 +315,3 @@ def _nodes(status, notes: _Notes) -> int | None:
     if text not in SOLD_OUT_STOCK:
         notes.unknown_stock.add(str(status))
     return 0
-
-
-def _unexpected(where: str, expected: str, value) -> AdapterError:
-    # The API changed or the URL points elsewhere: retrying will not help until someone looks.
-    return AdapterError(
-        f"RunPod's answer is not as expected: {where} should be {expected}, not {_show(value)}.", permanent=True
-    )
-
-
-def _show(value) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -36,13 +36,21 @@ What the adapter promises (docs/adapters/shadeform.md has the full mapping):
 """
 
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from providers.adapters.base import Adapter, AdapterError, NormalizedOffer, NormalizedRegion, ParsedInventory
-from providers.adapters.feed import load_json
+from providers.adapters.reading import (
+    BadEntry,
+    load_api_json,
+    none_readable,
+    read_cents,
+    to_price_places,
+    unknown_region_warning,
+    whole_or_none,
+    zero_price_warning,
+)
 
 PATH = "/v1/instances/types"
-PRICE_PLACES = Decimal("0.0001")
 
 # Shadeform region codes -> (country, city). Codes are Shadeform's own (city-country-n) or those
 # it passes through from the underlying cloud; collected from Shadeform's reference and guides
@@ -86,7 +94,9 @@ class ShadeformAdapter(Adapter):
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize a ``/v1/instances/types`` response (see the module docstring)."""
-        document = _load(payload)
+        document = load_api_json(
+            payload, api="Shadeform API", address="https://api.shadeform.ai", what="Shadeform API response"
+        )
         if not isinstance(document, dict):
             raise AdapterError("The Shadeform API response is not a JSON object.", permanent=True)
         items = document.get("instance_types")
@@ -106,17 +116,14 @@ class ShadeformAdapter(Adapter):
         for index, item in enumerate(items):
             try:
                 entry = _Entry.read(item)
-            except _BadEntry as exc:
+            except BadEntry as exc:
                 broken += 1
                 warnings.append(f"instance_types[{index}] skipped: {exc}.")
                 continue
             if entry is None:
                 continue  # CPU only
             if entry.price_cents == 0:
-                warnings.append(
-                    f"{entry.label} is listed at a price of 0 and is held back: a zero price is a placeholder, "
-                    "not an offer."
-                )
+                warnings.append(zero_price_warning(entry.label))
                 continue
             if not entry.availability:
                 no_region += 1
@@ -129,17 +136,13 @@ class ShadeformAdapter(Adapter):
                 regions.setdefault(code, NormalizedRegion(code, country, city, display_name))
                 offers.append(entry.offer(code, available))
         if items and broken == len(items):
-            raise AdapterError(
-                f"None of the {broken} instance types in the Shadeform API response could be read: {warnings[0]}",
-                permanent=True,
-            )
+            raise none_readable(broken, "instance types in the Shadeform API response", warnings[0])
         if no_region:
             warnings.append(f"{no_region} instance type(s) list no region at all and give no offer.")
         for code, count in unknown_regions.items():
             shown = f' ("{unknown_names[code]}")' if unknown_names[code] else ""
             warnings.append(
-                f'Shadeform region "{code}"{shown} is not in the portal\'s Shadeform region table: its {count} '
-                "offer(s) are held back until the portal's team adds it."
+                unknown_region_warning(api="Shadeform", noun="region", quoted_code=f'"{code}"{shown}', count=count)
             )
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
 
@@ -148,10 +151,6 @@ def api_url(base_url: str) -> str:
     """``{base_url}/v1/instances/types``; a base URL that already ends in /v1 is accepted."""
     base = base_url.rstrip("/").removesuffix(PATH).removesuffix("/v1")
     return base + PATH
-
-
-class _BadEntry(ValueError):
-    """One instance type cannot be read; the message says why, for a warning."""
 
 
 class _Entry:
@@ -164,7 +163,7 @@ class _Entry:
         self.gpus, self.price_cents = gpus, price_cents
         form = str(_setting(item, config, "interconnect") or "").strip().lower()
         form = form if form.startswith("sxm") or form == "pcie" else ""
-        self.gpu_memory_gb = _count(_setting(item, config, "vram_per_gpu_in_gb")) or None
+        self.gpu_memory_gb = whole_or_none(_setting(item, config, "vram_per_gpu_in_gb")) or None
         # One gpu_type covers several GPUs ("H100" is sold as PCIe and SXM, "A100" as 40 GB PCIe
         # and SXM): the name keeps the form and memory Shadeform states, so that the alias table
         # maps "A100 pcie 40GB" and "A100 sxm4 40GB" to different models instead of guessing.
@@ -172,40 +171,32 @@ class _Entry:
         self.gpu = " ".join(part for part in (_setting(item, config, "gpu_type"), form, memory) if part)
         nvlink = _setting(item, config, "nvlink") is True
         self.interconnect = "nvlink" if form.startswith("sxm") or nvlink else "pcie" if form == "pcie" else ""
-        self.vcpus = _count(_setting(item, config, "vcpus"))
-        self.ram_gb = _count(_setting(item, config, "memory_in_gb"))
-        self.storage_gb = _count(_setting(item, config, "storage_in_gb"))
+        self.vcpus = whole_or_none(_setting(item, config, "vcpus"))
+        self.ram_gb = whole_or_none(_setting(item, config, "memory_in_gb"))
+        self.storage_gb = whole_or_none(_setting(item, config, "storage_in_gb"))
         self.availability = _availability(item)
 
     @classmethod
     def read(cls, item) -> "_Entry | None":
-        """Read one instance type; None for a CPU-only type. Raises _BadEntry."""
+        """Read one instance type; None for a CPU-only type. Raises BadEntry."""
         if not isinstance(item, dict):
-            raise _BadEntry("it is not an object")
+            raise BadEntry("it is not an object")
         for name in ("cloud", "shade_instance_type"):
             if not isinstance(item.get(name), str) or not item[name]:
-                raise _BadEntry(f'its "{name}" is missing')
+                raise BadEntry(f'its "{name}" is missing')
         config = item.get("configuration") if isinstance(item.get("configuration"), dict) else {}
         gpus = _setting(item, config, "num_gpus")
         if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-            raise _BadEntry('its GPU count ("configuration.num_gpus") is missing or not a whole number')
+            raise BadEntry('its GPU count ("configuration.num_gpus") is missing or not a whole number')
         if gpus == 0:
             return None
         if not isinstance(_setting(item, config, "gpu_type"), str) or not _setting(item, config, "gpu_type"):
-            raise _BadEntry('it names no GPU ("configuration.gpu_type")')
-        cents = item.get("hourly_price")
-        if isinstance(cents, bool) or not isinstance(cents, int | float | str):
-            raise _BadEntry('its "hourly_price" is missing or not a number')
-        try:
-            cents = Decimal(str(cents))
-        except InvalidOperation:
-            raise _BadEntry(f'its "hourly_price" {cents!r} is not a number') from None
-        if not cents.is_finite() or cents < 0:
-            raise _BadEntry(f'its "hourly_price" {cents} is not a price')
+            raise BadEntry('it names no GPU ("configuration.gpu_type")')
+        cents = read_cents(item.get("hourly_price"), "hourly_price")
         return cls(item, config, gpus=gpus, price_cents=cents)
 
     def offer(self, region: str, available: bool) -> NormalizedOffer:
-        price = (self.price_cents / 100 / self.gpus).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+        price = to_price_places(self.price_cents / 100 / self.gpus)
         return NormalizedOffer(
             external_id=f"{self.cloud}:{self.instance_type}:{region}",
             region=region,
@@ -228,33 +219,20 @@ def _setting(item: dict, config: dict, name: str):
     return config[name] if config.get(name) is not None else item.get(name)
 
 
-def _count(value) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
-
-
 def _availability(item: dict) -> list[tuple[str, bool, str]]:
     """``(region, available, display name)`` of the on-demand entries, first one per region."""
     listed = item.get("availability") or []
     if not isinstance(listed, list):
-        raise _BadEntry('its "availability" is not a list')
+        raise BadEntry('its "availability" is not a list')
     seen: dict[str, tuple[str, bool, str]] = {}
     for entry in listed:
         if not isinstance(entry, dict) or not isinstance(entry.get("region"), str) or not entry["region"]:
-            raise _BadEntry("an availability entry has no region")
+            raise BadEntry("an availability entry has no region")
         if entry.get("rental_type") not in (None, "on_demand"):
             continue  # spot entries: the reference documents no price for them
         display_name = entry.get("display_name") if isinstance(entry.get("display_name"), str) else ""
         seen.setdefault(entry["region"], (entry["region"], entry.get("available") is True, display_name))
     return list(seen.values())
-
-
-def _load(payload: bytes):
-    if payload.lstrip()[:1] == b"<":
-        raise AdapterError(
-            "The Shadeform API returned an HTML page instead of JSON: check that the base URL is the API's "
-            "address (https://api.shadeform.ai), not a web page."
-        )
-    return load_json(payload, what="Shadeform API response")
 
 
 def _error_body(document: dict) -> AdapterError | None:

@@ -32,8 +32,7 @@ How an offer is read (docs/adapters/vastai.md has the field table):
 - Offers with no GPU (``num_gpus`` 0 or no ``gpu_name``) are ignored.
 """
 
-import json
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -41,8 +40,8 @@ from django_countries import countries
 
 from providers.adapters.base import Adapter, AdapterError, NormalizedOffer, NormalizedRegion, ParsedInventory
 from providers.adapters.feed import load_json
+from providers.adapters.reading import AnswerShape, show, to_price_places
 
-PRICE_PLACES = Decimal("0.0001")
 SEARCH_PATH = "/api/v0/bundles/"
 # The request body: the query of ``vastai search offers`` with its defaults, cheapest first.
 # ``limit`` is Vast's cap on the number of offers returned.
@@ -58,6 +57,10 @@ SEARCH_QUERY = {
 }
 # Vast GPU names that cover several memory sizes: the size is appended before alias lookup.
 NAMES_WITH_MEMORY_SIZES = frozenset({"A100 SXM4", "A100 PCIE", "Tesla V100"})
+
+# Checks on the answer's shape; their errors say "Vast.ai's answer is not as expected: ...".
+_shape = AnswerShape("Vast.ai")
+_number, _price, _unexpected = _shape.number, _shape.price, _shape.unexpected
 
 
 class VastAiAdapter(Adapter):
@@ -87,8 +90,7 @@ class VastAiAdapter(Adapter):
         duplicates = 0
         for index, item in enumerate(offers):
             where = f"offers[{index}]"
-            if not isinstance(item, dict):
-                raise _unexpected(where, "an object", item)
+            _shape.require_dict(item, where)
             num_gpus = int(_number(item, "num_gpus", where, required=True))
             gpu_name = item.get("gpu_name")
             if num_gpus < 1 or not isinstance(gpu_name, str) or not gpu_name.strip():
@@ -101,7 +103,7 @@ class VastAiAdapter(Adapter):
                 continue
             country = _country(item.get("geolocation"))
             if country is None:
-                no_country.append(f"offer {offer_id} ({_show(item.get('geolocation'))})")
+                no_country.append(f"offer {offer_id} ({show(item.get('geolocation'))})")
                 continue
 
             region = f"vast-{country.lower()}"
@@ -188,15 +190,6 @@ def _country(geolocation) -> str | None:
     return countries.by_name(geolocation.strip()) or None
 
 
-def _number(item: dict, key: str, where: str, *, required: bool = False) -> float | None:
-    value = item.get(key)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        raise _unexpected(f"{where}.{key}", "a number", value)
-    return value
-
-
 def _identifier(item: dict, key: str, where: str) -> int:
     value = item.get(key)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -204,22 +197,8 @@ def _identifier(item: dict, key: str, where: str) -> int:
     return value
 
 
-def _price(value, where: str, *, required: bool = False) -> Decimal | None:
-    if value is None and not required:
-        return None
-    try:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise InvalidOperation
-        price = Decimal(str(value))  # str() of a float is its shortest form
-        if not price.is_finite() or price < 0:
-            raise InvalidOperation
-    except InvalidOperation:
-        raise _unexpected(where, "a price", value) from None
-    return price
-
-
 def _per_gpu(total: Decimal, num_gpus: int) -> Decimal:
-    return (total / num_gpus).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+    return to_price_places(total / num_gpus)
 
 
 def _count(items, noun: str) -> str:
@@ -229,15 +208,3 @@ def _count(items, noun: str) -> str:
 def _some(items: list[str], limit: int = 5) -> str:
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
-
-
-def _unexpected(where: str, expected: str, value) -> AdapterError:
-    # The API changed or the URL points elsewhere: retrying will not help until someone looks.
-    return AdapterError(
-        f"Vast.ai's answer is not as expected: {where} should be {expected}, not {_show(value)}.", permanent=True
-    )
-
-
-def _show(value) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."

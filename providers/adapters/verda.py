@@ -45,16 +45,22 @@ What the adapter promises (docs/adapters/verda.md has the full mapping):
 import json
 import re
 from collections import Counter
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import ClassVar
 
 from providers.adapters.base import Adapter, AdapterError, NormalizedOffer, NormalizedRegion, ParsedInventory
-from providers.adapters.feed import load_json
+from providers.adapters.reading import (
+    BadEntry,
+    load_api_json,
+    none_readable,
+    to_price_places,
+    unknown_region_warning,
+    whole_or_none,
+)
 
 OAUTH_PATH = "/v1/oauth2/token"
 TYPES_PATH = "/v1/instance-types"
 AVAILABILITY_PATH = "/v1/instance-availability"
-PRICE_PLACES = Decimal("0.0001")
 
 # Verda's location codes -> (country, city, name). Source: the SDK's Locations constants and the
 # GET /v1/locations answers its tests use ({"code": "FIN-01", "name": "Finland 1", "country_code": "FI"}).
@@ -137,7 +143,7 @@ class VerdaAdapter(Adapter):
         for index, item in enumerate(types):
             try:
                 entry = _Entry.read(item)
-            except _BadEntry as exc:
+            except BadEntry as exc:
                 broken += 1
                 name = item.get("instance_type") if isinstance(item, dict) else None
                 warnings.append(f"{_label(name, index)} skipped: {exc}.")
@@ -164,25 +170,15 @@ class VerdaAdapter(Adapter):
                     regions.setdefault(code, NormalizedRegion(code, country, city, name))
                     offers.append(entry.offer(plan, code, nodes_available))
         if types and broken == len(types):
-            raise AdapterError(
-                f"None of the {broken} instance types in the Verda payload could be read: {warnings[0]}",
-                permanent=True,
-            )
+            raise none_readable(broken, "instance types in the Verda payload", warnings[0])
         for code, count in unknown.items():
-            warnings.append(
-                f'Verda location "{code}" is not in the portal\'s Verda location table: its {count} offer(s) '
-                "are held back until the portal's team adds it."
-            )
+            warnings.append(unknown_region_warning(api="Verda", noun="location", quoted_code=f'"{code}"', count=count))
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
 
 
 def api_base(base_url: str) -> str:
     """The API root without /v1: ``https://api.verda.com`` and ``https://api.verda.com/v1`` both work."""
     return base_url.rstrip("/").removesuffix("/v1")
-
-
-class _BadEntry(ValueError):
-    """One instance type cannot be read; the message says why, for a warning."""
 
 
 class _Entry:
@@ -207,26 +203,26 @@ class _Entry:
 
     @classmethod
     def read(cls, item) -> "_Entry | None":
-        """Read one instance type; None for a CPU-only type. Raises _BadEntry."""
+        """Read one instance type; None for a CPU-only type. Raises BadEntry."""
         if not isinstance(item, dict):
-            raise _BadEntry("it is not an object")
+            raise BadEntry("it is not an object")
         if not isinstance(item.get("instance_type"), str) or not item["instance_type"]:
-            raise _BadEntry('its "instance_type" is missing')
+            raise BadEntry('its "instance_type" is missing')
         gpus = item.get("gpu", {}).get("number_of_gpus") if isinstance(item.get("gpu"), dict) else None
         if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-            raise _BadEntry('its GPU count ("gpu.number_of_gpus") is missing or not a whole number')
+            raise BadEntry('its GPU count ("gpu.number_of_gpus") is missing or not a whole number')
         if gpus == 0:
             return None
         prices = {plan: _price(item.get(field), field) for plan, field, _ in PLANS}
         if prices["on_demand"] is None:
-            raise _BadEntry('its "price_per_hour" is missing')
+            raise BadEntry('its "price_per_hour" is missing')
         entry = cls(item, gpus=gpus, prices=prices)
         if not entry.gpu:
-            raise _BadEntry('it names no GPU ("name", "gpu.description" or "model")')
+            raise BadEntry('it names no GPU ("name", "gpu.description" or "model")')
         return entry
 
     def offer(self, plan: str, location: str, nodes_available: int | None) -> NormalizedOffer:
-        price = (self.prices[plan] / self.gpus).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+        price = to_price_places(self.prices[plan] / self.gpus)
         return NormalizedOffer(
             external_id=f"{self.instance_type}:{location}:{plan}",
             region=location,
@@ -249,19 +245,18 @@ def _price(value, field: str) -> Decimal | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _BadEntry(f'its "{field}" is not a number')
+        raise BadEntry(f'its "{field}" is not a number')
     try:
         price = Decimal(str(value))
     except InvalidOperation:
-        raise _BadEntry(f'its "{field}" {value!r} is not a number') from None
+        raise BadEntry(f'its "{field}" {value!r} is not a number') from None
     if not price.is_finite() or price < 0:
-        raise _BadEntry(f'its "{field}" {value!r} is not a price')
+        raise BadEntry(f'its "{field}" {value!r} is not a price')
     return price
 
 
 def _size(item: dict, group: str, field: str) -> int | None:
-    value = item.get(group).get(field) if isinstance(item.get(group), dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+    return whole_or_none(item.get(group).get(field) if isinstance(item.get(group), dict) else None)
 
 
 def _free_locations(listing, part: str) -> dict[str, set[str]]:
@@ -283,12 +278,9 @@ def _free_locations(listing, part: str) -> dict[str, set[str]]:
 
 
 def _load(payload: bytes, *, what: str):
-    if payload.lstrip()[:1] == b"<":
-        raise AdapterError(
-            f"The Verda API returned an HTML page instead of JSON ({what}): check that the base URL is the "
-            "API's address (https://api.verda.com), not a web page."
-        )
-    return load_json(payload, what=f"Verda {what}")
+    return load_api_json(
+        payload, api="Verda API", address="https://api.verda.com", what=f"Verda {what}", detail=f" ({what})"
+    )
 
 
 def _error_body(document) -> AdapterError | None:
