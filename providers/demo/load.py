@@ -34,7 +34,7 @@ class DemoLogin:
 LOGINS = (
     DemoLogin("admin", "admin", "superuser: Django admin"),
     DemoLogin("provider", "provider", "owner of Lambda and of Sandbox Cloud: provider dashboard"),
-    DemoLogin("developer", "developer", "developer: saved searches, capacity requests"),
+    DemoLogin("developer", "developer", "developer: browse, apply to list an organisation"),
 )
 
 
