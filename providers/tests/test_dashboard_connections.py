@@ -131,7 +131,7 @@ def test_connection_detail_shows_runs_with_counts_and_errors(alice_client, acme,
     runs = list(response.context["runs"].object_list)
     assert [run.outcome for run in runs] == ["failed", "success"]
     assert "feed is not valid JSON at line 3" in response.text
-    assert "2.0 s" in response.text
+    assert "2.00 s" in response.text
     assert "1 warning" in response.text
 
 
