@@ -152,7 +152,11 @@ class SyncConnection(models.Model):
 
     @property
     def health(self) -> str:
-        """ok, failing or never (no successful sync yet)."""
+        """paused_after_failures, paused (by hand), failing, ok or never (no successful sync yet)."""
+        if self.paused_at:
+            return "paused_after_failures"
+        if not self.enabled:
+            return "paused"
         if self.consecutive_failures:
             return "failing"
         return "ok" if self.last_success_at else "never"

@@ -30,7 +30,3 @@ def decrypt_secret(token: str) -> str:
     except InvalidToken:
         raise ValueError("stored credentials cannot be decrypted with the configured keys") from None
 
-
-def rotate_secret(token: str) -> str:
-    """Re-encrypt a token under the newest key."""
-    return _fernet().rotate(token.encode()).decode()

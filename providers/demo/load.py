@@ -135,55 +135,27 @@ def demo_feeds_sync(*, connections: list[SyncConnection], now: datetime) -> list
 
 # Offers the demo provider user maintains by hand (not in its API feed), so that editing one in
 # the dashboard sticks instead of being overwritten by the next sync.
-MANUAL_OFFERS = (
+# Reserved 8-GPU NVLink/InfiniBand nodes; each entry: id, region, GPU, shape, term, price, nodes.
+_CLUSTER = dict(gpus_per_node=8, storage_gb=22000, gpu_interconnect="nvlink", network="infiniband")
+MANUAL_OFFERS = tuple(
     dict(
-        external_id="1cc-b200-us-east-1",
-        region="us-east-1",
-        gpu="b200",
-        gpus_per_node=8,
-        vcpus=224,
-        ram_gb=2900,
-        storage_gb=22000,
-        gpu_interconnect="nvlink",
-        network="infiniband",
+        _CLUSTER,
+        external_id=external_id,
+        region=region,
+        gpu=gpu,
+        vcpus=vcpus,
+        ram_gb=ram_gb,
         pricing_type="reserved",
-        min_term_months=6,
-        price_per_gpu_hour=Decimal("3.49"),
-        nodes_available=16,
-        nodes_total=64,
-    ),
-    dict(
-        external_id="1cc-h200-us-south-1",
-        region="us-south-1",
-        gpu="h200",
-        gpus_per_node=8,
-        vcpus=208,
-        ram_gb=2200,
-        storage_gb=22000,
-        gpu_interconnect="nvlink",
-        network="infiniband",
-        pricing_type="reserved",
-        min_term_months=12,
-        price_per_gpu_hour=Decimal("2.79"),
-        nodes_available=8,
-        nodes_total=32,
-    ),
-    dict(
-        external_id="1cc-h100-europe-central-1",
-        region="europe-central-1",
-        gpu="h100-sxm",
-        gpus_per_node=8,
-        vcpus=208,
-        ram_gb=1800,
-        storage_gb=22000,
-        gpu_interconnect="nvlink",
-        network="infiniband",
-        pricing_type="reserved",
-        min_term_months=3,
-        price_per_gpu_hour=Decimal("2.19"),
-        nodes_available=12,
-        nodes_total=24,
-    ),
+        min_term_months=term,
+        price_per_gpu_hour=Decimal(price),
+        nodes_available=available,
+        nodes_total=total,
+    )
+    for external_id, region, gpu, vcpus, ram_gb, term, price, available, total in (
+        ("1cc-b200-us-east-1", "us-east-1", "b200", 224, 2900, 6, "3.49", 16, 64),
+        ("1cc-h200-us-south-1", "us-south-1", "h200", 208, 2200, 12, "2.79", 8, 32),
+        ("1cc-h100-europe-central-1", "europe-central-1", "h100-sxm", 208, 1800, 3, "2.19", 12, 24),
+    )
 )
 
 

@@ -5,7 +5,6 @@ own (``TEST_REDIS_DB``, 13 by default: the tests flush it), each in its own proc
 test can SIGKILL a whole worker, pool processes included.
 """
 
-import importlib
 import os
 import signal
 import subprocess
@@ -132,14 +131,6 @@ def wait_for(condition, timeout: float, what: str, *, log: Path | None = None) -
             tail = f"\n{log.read_text()[-3000:]}" if log and log.exists() else ""
             pytest.fail(f"timed out waiting for {what}{tail}")
         time.sleep(0.1)
-
-
-@pytest.fixture
-def gpu_catalogue(transactional_db):
-    """The catalogue a data migration loads, which an earlier transactional test may have flushed."""
-    from django.apps import apps
-
-    importlib.import_module("marketplace.migrations.0002_gpu_catalogue").load(apps, None)
 
 
 def other_session():

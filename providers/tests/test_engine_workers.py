@@ -24,7 +24,6 @@ from providers.tests.engine_support import (
     SlowServer,
     broker_flush,
     broker_url,
-    gpu_catalogue,  # noqa: F401 (a fixture)
     other_session,
     wait_for,
     worker_children,
@@ -35,7 +34,8 @@ from providers.tests.engine_support import (
     worker_stop,
 )
 
-pytestmark = [pytest.mark.usefixtures("gpu_catalogue"), pytest.mark.django_db(transaction=True)]
+# Transactional: the root conftest reloads the GPU catalogue an earlier flush removed.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 VISIBILITY_TIMEOUT = 2  # seconds, for the workers that should pick up a dead worker's task
 
