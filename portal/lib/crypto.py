@@ -29,4 +29,3 @@ def decrypt_secret(token: str) -> str:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:
         raise ValueError("stored credentials cannot be decrypted with the configured keys") from None
-
