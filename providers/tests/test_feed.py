@@ -7,7 +7,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from providers.adapters import ADAPTERS, AdapterError, NormalizedOffer, NormalizedRegion, get_adapter
-from providers.adapters.feed import SCHEMA_PATH, FeedAdapter
+from providers.adapters.feed import SCHEMA_PATH, FeedAdapter, _offer_plainly_valid
 from providers.models import SyncConnection
 from providers.tests.conftest import feed_document, payload
 
@@ -230,3 +230,71 @@ def test_every_adapter_kind_is_a_connection_kind():
     assert isinstance(get_adapter("feed"), FeedAdapter)
     with pytest.raises(LookupError):
         get_adapter("nope")
+
+
+# --- The plain check that spares large feeds the schema validator ---------------------------
+
+GOOD_OFFER = {
+    "id": "h100-8x",
+    "region": "eu-fra-1",
+    "gpu": "H100 SXM",
+    "gpus_per_node": 8,
+    "pricing_type": "reserved",
+    "min_term_months": 12,
+    "price_per_gpu_hour": "2.49",
+    "currency": "USD",
+    "nodes_available": 3,
+    "nodes_total": 10,
+    "vcpus": 208,
+    "ram_gb": 1800,
+    "storage_gb": 30720,
+    "gpu_interconnect": "nvlink",
+    "network": "infiniband",
+}
+ODD_VALUES = [
+    None, True, False, 0, 1, -1, 1.0, 1.5, 120, 121, 1024, 1025, 10**6, 10**6 + 1, 999_999, 999_999.5, 10**12,
+    "", "x", "2.49", "2.49\n", "-1", "1e3", "1234567", "USD", "usd", "US", "nvlink", "NVLink", "spot",
+    "reserved", "ethernet", "x" * 64, "x" * 65, "x" * 200, "x" * 201, [], {},
+]  # fmt: skip
+
+
+def offer_variants():
+    yield GOOD_OFFER
+    for name in GOOD_OFFER:
+        yield {key: value for key, value in GOOD_OFFER.items() if key != name}
+        for value in ODD_VALUES:
+            yield {**GOOD_OFFER, name: value}
+    yield {**GOOD_OFFER, "pricing_type": "on_demand", "min_term_months": None}
+    yield {**GOOD_OFFER, "price_per_gpu_hour": 2.49, "nodes_available": None}
+
+
+def test_the_plain_check_never_accepts_an_offer_the_schema_refuses():
+    offer_schema = Draft202012Validator(
+        {"$ref": "#/$defs/offer", "$defs": json.loads(SCHEMA_PATH.read_text())["$defs"]}
+    )
+    accepted = 0
+    for offer in offer_variants():
+        if _offer_plainly_valid(offer):
+            accepted += 1
+            assert offer_schema.is_valid(offer), offer
+    # ... and it accepts the ordinary offers, which are then not run through the schema.
+    assert accepted > 100
+
+
+def test_a_large_feed_with_one_bad_offer_is_refused_with_the_schemas_words():
+    document = feed_document()
+    document["offers"] = [{**GOOD_OFFER, "id": f"o{index}"} for index in range(3000)]
+    document["offers"][2500]["gpus_per_node"] = 1.5
+
+    error = parse_error(document)
+
+    assert str(error) == "The feed is not valid: offers[2500].gpus_per_node: 1.5 is not of type integer."
+
+
+def test_a_feed_over_the_offer_limit_is_refused():
+    document = feed_document()
+    document["offers"] = [{**GOOD_OFFER, "id": f"o{index}"} for index in range(100_001)]
+
+    error = parse_error(document)
+
+    assert str(error) == "The feed is not valid: offers: has more than 100000 items."
