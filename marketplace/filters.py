@@ -25,7 +25,8 @@ from marketplace.country_groups import COUNTRY_GROUPS, countries_in_groups
 from marketplace.models import GpuModel, Offer
 from providers.models import Certification, Provider
 
-# Each ordering matches a partial index of migration 0005, so a page is an index range scan.
+# Each ordering but freshness matches a partial index (migration 0007), so a page is an index
+# range scan. Freshness is a top-N sort: no index may hold last_verified_at (see 0007).
 SORTS = {
     "price": ("price_per_gpu_hour", "id"),
     "-price": ("-price_per_gpu_hour", "-id"),
