@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -14,3 +15,11 @@ def price(value: Decimal | None) -> str:
     if cents == value:
         return f"{cents}"
     return f"{value.quantize(Decimal('0.0001')).normalize():f}"
+
+
+@register.simple_tag
+def offer_rows(offers) -> SafeString:
+    """The rows of an offers table, one <tr> per offer (marketplace/offer_rows.py says why in Python)."""
+    from marketplace.offer_rows import OfferRows  # not at the top: it uses the price filter above
+
+    return OfferRows().render(offers)
