@@ -205,8 +205,8 @@ def rows_update(model: type[models.Model], fields: Sequence[str], rows: list[tup
             assignments = ", ".join(f"{column} = %s" for column in columns)
             cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608 (names from the model)
             return
-        # One statement over arrays of values, one array per column: 10,000 rows take 0.3 s, where
-        # executemany's UPDATE per row takes 3.7 s.
+        # One statement over arrays of values, one array per column: 10,000 changed offers take
+        # 1.6 s (most of it index maintenance), where executemany's UPDATE per row took 3.7 s.
         by_attname = _fields_by_attname(model)
         arrays = ", ".join(f"%s::{by_attname[name].db_type(db_connection)}[]" for name in (*fields, "id"))
         aliases = ", ".join(f"v{index}" for index in range(len(columns) + 1))
