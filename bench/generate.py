@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-DATASET_VERSION = 1  # bump when the generator changes, so that reused datasets are rebuilt
+DATASET_VERSION = 2  # bump when the generator changes, so that reused datasets are rebuilt
 DATASET_MAX_AGE = timedelta(days=6)  # fresh offers are generated fresh for 7 days
 PROVIDERS = 500
 REGIONS = 3000
@@ -250,7 +250,7 @@ def _offer_rows(
     owner_draws = rng.choices(providers, provider_weights, k=count)
     gpu_draws = rng.choices(gpus, gpu_weights, k=count)
     pricing_draws = rng.choices(pricing_types, pricing_weights, k=count)
-    region_factor = {}
+    region_factor, last_sync = {}, {}
     for index in range(count):
         provider, gpu, pricing = owner_draws[index], gpu_draws[index], pricing_draws[index]
         region = rng.choice(regions_of[provider.pk])
@@ -280,7 +280,9 @@ def _offer_rows(
             available = min(int(rng.expovariate(1 / 6)) + 1, 256)
         total = None if rng.random() < 0.3 else max(available or 0, 1) + int(rng.expovariate(1 / 10))
         status = "withdrawn" if rng.random() < WITHDRAWN_SHARE else "active"
-        verified = now - timedelta(seconds=rng.randrange(0, 3 * 3600))
+        # As the sync engine writes them: the listed offers of one connection were all verified
+        # by its last sync, at one instant (a draw per offer all the same, as before).
+        verified = last_sync.setdefault(provider.pk, now - timedelta(seconds=rng.randrange(0, 3 * 3600)))
         if rng.random() < STALE_SHARE:
             verified = now - timedelta(days=rng.uniform(1, 30))
             stale_at = verified + timedelta(minutes=15)

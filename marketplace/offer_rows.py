@@ -15,6 +15,7 @@ and components/freshness.html, which other pages use.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import cache
 from html import escape  # what django.utils.html.escape calls, without its lazy-string check
 
@@ -114,6 +115,7 @@ class OfferRows:
         self.country_link = cache(self._country_link)
         self.nodes = cache(self._nodes)
         self.term = cache(self._term)
+        self.freshness = cache(self._freshness)
 
     def render(self, offers: Iterable[Offer]) -> SafeString:
         return mark_safe("".join(self.row(offer) for offer in offers))  # noqa: S308 (see ROW)
@@ -138,7 +140,7 @@ class OfferRows:
             pricing=self.pricing_labels.get(offer.pricing_type) or escape(offer.pricing_type),
             term=self.term(offer.min_term_months),
             capacity=self.capacity(offer),
-            freshness=self.freshness(offer, stale=stale),
+            freshness=self.freshness(offer.last_verified_at, stale),
             url=self.offer_url(offer.pk),
             details_label=self.details_label,
             details=self.details,
@@ -199,12 +201,14 @@ class OfferRows:
         nodes = self.nodes(available) if total is None else self.nodes_of % {"a": available, "t": total}
         return GPUS.format(gpus=offer.gpus_available, label=self.gpus, nodes=nodes)
 
-    def freshness(self, offer: Offer, *, stale: bool) -> str:
-        """When the offer was last verified ("verified 3 minutes ago", as of now), and if stale."""
-        verified = offer.last_verified_at.astimezone(self.time_zone)
+    def _freshness(self, verified_at: datetime, stale: bool) -> str:
+        """When the offer was last verified ("verified 3 minutes ago", as of now), and if stale.
+
+        Per page and timestamp: the offers of one sync share theirs."""
+        verified = verified_at.astimezone(self.time_zone)
         return FRESHNESS.format(
             iso=verified.isoformat(),
             title=escape(dateformat.format(verified, self.datetime_format)),
-            verified=self.verified % {"ago": escape(naturaltime(offer.last_verified_at))},
+            verified=self.verified % {"ago": escape(naturaltime(verified_at))},
             stale=self.stale_marker if stale else "",
         )

@@ -233,7 +233,7 @@ def test_the_country_link_and_the_freshness_note_match_their_components(offers, 
             assert rows.country_link(country) == component
         for offer in [offers["counted"], offers["stale"]]:
             component = render_to_string("components/freshness.html", {"offer": offer})
-            assert rows.freshness(offer, stale=offer.is_stale) == component
+            assert rows.freshness(offer.last_verified_at, offer.is_stale) == component
 
 
 def test_rendering_rows_reads_nothing_more_from_the_database(offers, django_assert_num_queries):
