@@ -518,3 +518,30 @@ def test_offers_the_database_would_refuse_are_skipped_not_fatal(acme, acme_fra):
     assert (result.created, result.skipped) == (1, 4)
     assert 'Offer "over" skipped: 5 nodes available out of 4 is not possible.' in result.warnings
     assert list(Offer.objects.values_list("external_id", flat=True)) == ["ok"]
+
+
+def test_an_unchanged_resync_rewrites_rows_in_place_without_touching_an_index(acme, acme_fra):
+    """HOT updates (docs/performance.md): the re-verification of 500 unchanged offers."""
+    require_postgres()
+    connection = SyncConnection.objects.create(provider=acme, base_url="https://feeds.invalid/acme.json")
+    offers = [
+        NormalizedOffer(f"o{n}", "eu-fra-1", "H100 SXM", 8, "on_demand", Decimal("2.5"), nodes_available=n % 7)
+        for n in range(500)
+    ]
+    regions = {"eu-fra-1": acme_fra}
+    offers_apply_inventory(connection=connection, offers=offers, regions=regions, now=timezone.now())
+
+    def hot_updates() -> tuple[int, int]:
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_stat_get_xact_tuples_updated(c.oid), pg_stat_get_xact_tuples_hot_updated(c.oid) "
+                "FROM pg_class c WHERE c.relname = 'marketplace_offer'"
+            )
+            return cursor.fetchone()
+
+    before = hot_updates()
+    result = offers_apply_inventory(connection=connection, offers=offers, regions=regions, now=timezone.now())
+    after = hot_updates()
+
+    assert result.unchanged == 500
+    assert (after[0] - before[0], after[1] - before[1]) == (500, 500)
