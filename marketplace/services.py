@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
 from django.db import models, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from marketplace.models import GpuAlias, GpuModel, GpuNameReview, Offer, OfferSnapshot, normalize_gpu_name
@@ -226,11 +225,10 @@ def _fields_by_attname(model: type[models.Model]) -> dict[str, models.Field]:
 
 def _adapted(model: type[models.Model], fields: Sequence[str], rows: list[tuple]) -> list[tuple]:
     """Datetimes as the backend stores them: as they are on PostgreSQL, naive UTC text on SQLite."""
-    adapt, sample = db_connection.ops.adapt_datetimefield_value, timezone.now()
-    by_attname = _fields_by_attname(model)
-    positions = {index for index, name in enumerate(fields) if isinstance(by_attname[name], models.DateTimeField)}
-    if not positions or adapt(sample) is sample:
+    if db_connection.vendor == "postgresql":
         return rows
+    adapt, by_attname = db_connection.ops.adapt_datetimefield_value, _fields_by_attname(model)
+    positions = {index for index, name in enumerate(fields) if isinstance(by_attname[name], models.DateTimeField)}
     adapted: dict[datetime, str] = {}  # a sync writes few distinct datetimes: its now and stale_at
     return [
         tuple(

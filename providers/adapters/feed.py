@@ -129,7 +129,16 @@ def _check_consistency(document: dict) -> list[str]:
     return problems
 
 
-OFFER_REQUIRED = ("id", "region", "gpu", "gpus_per_node", "pricing_type", "price_per_gpu_hour", "currency")
+OFFER_REQUIRED = (  # the schema's "required" of an offer
+    "id",
+    "region",
+    "gpu",
+    "gpus_per_node",
+    "pricing_type",
+    "price_per_gpu_hour",
+    "currency",
+    "nodes_available",
+)
 PRICE_TEXT = re.compile(r"[0-9]{1,6}(\.[0-9]+)?")
 CURRENCY = re.compile(r"[A-Z]{3}")
 OPTIONAL_COUNTS = {  # optional integer or null: its bounds
@@ -147,11 +156,8 @@ def _offer_plainly_valid(item) -> bool:
     Stricter than the schema (1.0 is not taken for an integer, nor "2.49\n" for a price): an offer
     it refuses is checked by the schema itself, which words the errors.
     """
-    if type(item) is not dict or "nodes_available" not in item:
+    if type(item) is not dict or any(name not in item for name in OFFER_REQUIRED):
         return False
-    for name in OFFER_REQUIRED:
-        if name not in item:
-            return False
     offer_id, region, gpu = item["id"], item["region"], item["gpu"]
     if not (type(offer_id) is str and 0 < len(offer_id) <= 200):
         return False

@@ -45,7 +45,7 @@ What the adapter promises (docs/adapters/verda.md has the full mapping):
 import json
 import re
 from collections import Counter
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import ClassVar
 
 from providers.adapters.base import Adapter, AdapterError, NormalizedOffer, NormalizedRegion, ParsedInventory
@@ -53,6 +53,7 @@ from providers.adapters.reading import (
     BadEntry,
     load_api_json,
     none_readable,
+    read_cents,
     to_price_places,
     unknown_region_warning,
     whole_or_none,
@@ -244,15 +245,7 @@ def _price(value, field: str) -> Decimal | None:
     """A price per instance-hour, given as a string ("2.19") or a number; None when absent."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise BadEntry(f'its "{field}" is not a number')
-    try:
-        price = Decimal(str(value))
-    except InvalidOperation:
-        raise BadEntry(f'its "{field}" {value!r} is not a number') from None
-    if not price.is_finite() or price < 0:
-        raise BadEntry(f'its "{field}" {value!r} is not a price')
-    return price
+    return read_cents(value, field)
 
 
 def _size(item: dict, group: str, field: str) -> int | None:
