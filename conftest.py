@@ -2,8 +2,10 @@ import importlib
 
 import pytest
 
-from portal.testing import make_provider, make_user
+from portal.testing import LocalServer, make_provider, make_user
 from providers.models import Membership, Region
+from sync.models import SyncConnection
+from sync.tests.support import feed_document
 
 
 @pytest.fixture(autouse=True)
@@ -75,3 +77,33 @@ def acme_fra(acme):
 @pytest.fixture
 def beta_nyc(beta):
     return Region.objects.create(provider=beta, code="us-east-1", country="US", city="New York")
+
+
+@pytest.fixture
+def local_server():
+    server = LocalServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def other_server():
+    """A second server, for redirects to another origin."""
+    server = LocalServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def acme_feed(acme, local_server):
+    """Acme's feed connection, pointing at the local server's /feed.json."""
+    local_server.serve("/feed.json", feed_document())
+    return SyncConnection.objects.create(provider=acme, name="Acme feed", base_url=local_server.url("/feed.json"))
+
+
+@pytest.fixture
+def fast_sync(settings):
+    """Short timeouts, so failure tests stay quick."""
+    settings.SYNC_CONNECT_TIMEOUT = 2
+    settings.SYNC_READ_TIMEOUT = 0.5
+    return settings

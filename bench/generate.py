@@ -147,7 +147,8 @@ def _fill(*, offers: int, seed: int) -> None:
     from django.utils.text import slugify
 
     from marketplace.models import GpuModel, Offer, OfferSnapshot
-    from providers.models import Certification, Provider, Region, SyncConnection
+    from providers.models import Certification, Provider, Region
+    from sync.models import SyncConnection
 
     rng = random.Random(seed)
     now = _now()

@@ -127,7 +127,8 @@ def feed_connection():
     """The bench feed provider and its connection, emptied of offers, regions and runs."""
     from django.db import connection as db
 
-    from providers.models import Provider, SyncConnection
+    from providers.models import Provider
+    from sync.models import SyncConnection
 
     provider, _ = Provider.objects.update_or_create(
         slug=FEED_SLUG, defaults={"name": "Bench Feed", "hq_country": "NL", "status": Provider.Status.APPROVED}
@@ -173,7 +174,7 @@ def copy_floor(payload: bytes) -> dict:
     from django.utils import timezone
 
     from bench.generate import OFFER_COLUMNS
-    from providers.adapters.feed import FeedAdapter
+    from sync.adapters.feed import FeedAdapter
 
     inventory = FeedAdapter().parse(payload)
     now = timezone.now()
@@ -209,7 +210,7 @@ def copy_floor(payload: bytes) -> dict:
 
 def parse_time(payload: bytes) -> float:
     """Seconds the feed adapter takes to decode, validate and normalize the payload."""
-    from providers.adapters.feed import FeedAdapter
+    from sync.adapters.feed import FeedAdapter
 
     started = time.perf_counter()
     FeedAdapter().parse(payload)
@@ -222,8 +223,8 @@ def dispatcher_measure(*, connections: int = 1000) -> dict:
     from django.utils import timezone
 
     from portal.celery import app
-    from providers.models import SyncConnection
-    from providers.tasks import dispatch_due_syncs
+    from sync.models import SyncConnection
+    from sync.tasks import dispatch_due_syncs
 
     now = timezone.now()
     ids = list(

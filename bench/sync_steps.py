@@ -38,8 +38,8 @@ def main() -> None:
     from bench.sync import FeedServer, feed_connection, feed_documents
     from marketplace import services
     from portal.lib.http import GuardedClient
-    from providers.adapters.registry import get_adapter
-    from providers.sync import _gc_paused, _regions_upsert
+    from sync.adapters.registry import get_adapter
+    from sync.engine import _gc_paused, _regions_upsert
 
     dataset_generate(offers=args.dataset, seed=args.seed)
     first, changed = feed_documents(offers=args.offers, seed=args.seed)
@@ -59,7 +59,7 @@ def main() -> None:
             server.payload = payload
             times.clear()
             with timed(times, "fetch"), GuardedClient() as http:
-                fetched = adapter.fetch(connection, http)
+                fetched = adapter.fetch(base_url=connection.base_url, credentials="", client=http)
             with timed(times, "parse"), _gc_paused():
                 inventory = adapter.parse(fetched)
             del fetched

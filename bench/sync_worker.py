@@ -26,8 +26,8 @@ def main() -> None:
     import django
 
     django.setup()
-    from providers.models import SyncConnection
-    from providers.sync import sync_connection_run
+    from sync.engine import sync_connection_run
+    from sync.models import SyncConnection
 
     connection = SyncConnection.objects.select_related("provider").get(pk=int(sys.argv[1]))
     baseline = peak_rss_mb()

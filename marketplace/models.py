@@ -181,7 +181,7 @@ class Offer(models.Model):
     external_id = models.CharField(max_length=200)
     source = models.CharField(max_length=10, choices=Source, default=Source.MANUAL)
     sync_connection = models.ForeignKey(
-        "providers.SyncConnection", null=True, blank=True, on_delete=models.SET_NULL, related_name="offers"
+        "sync.SyncConnection", null=True, blank=True, on_delete=models.SET_NULL, related_name="offers"
     )
     last_verified_at = models.DateTimeField(default=timezone.now)
     # When the offer stops being trustworthy unless verified again (see Offer.stale_after()).

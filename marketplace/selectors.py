@@ -26,7 +26,8 @@ from django_countries.fields import Country
 from marketplace.country_groups import COUNTRY_GROUPS
 from marketplace.filters import COMMON_GPUS_PER_NODE, CatalogFilter, country_choices
 from marketplace.models import GpuModel, Offer, OfferSnapshot
-from providers.models import Provider, Region, SyncConnection
+from providers.models import Provider, Region
+from sync.models import SyncConnection
 
 ROW_RELATIONS = ("provider", "region", "gpu_model")
 # The facets shown with counts, and the offer column each one counts by.

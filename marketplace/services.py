@@ -1,22 +1,39 @@
-"""Writes on the marketplace side: applying a provider's synced inventory to its offers."""
+"""Every write on offers: by hand, by CSV, by sync; and the GPU name review queue.
 
+Every service validates with ``full_clean()`` before saving (or, for the set-based sync apply,
+checks each row against the same rules), so a rule broken here fails the same way whether the
+call comes from a form, a CSV import, a sync or a shell. Offers are never deleted.
+"""
+
+import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import connection as db_connection
-from django.db import models, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from marketplace.inventory import NormalizedOffer, ParsedInventory
 from marketplace.models import GpuAlias, GpuModel, GpuNameReview, Offer, OfferSnapshot, normalize_gpu_name
+from portal.lib.bulk import adapted_rows, rows_insert, rows_update
+from providers.models import Provider, Region
+from providers.services import regions_upsert
 
-if TYPE_CHECKING:
-    from providers.adapters.base import NormalizedOffer
-    from providers.models import Region, SyncConnection
+
+class InventorySource(Protocol):
+    """What the apply needs of a sync connection (sync.models.SyncConnection), which this layer
+    does not import: its id, its provider and its interval (for the staleness rule)."""
+
+    pk: int
+    provider_id: int
+    provider: Provider
+    interval_seconds: int
+
 
 # The columns a sync owns: a difference in any of them makes the offer "updated".
 SYNCED_FIELDS = ("region_id", "country", "gpu_model_id", *Offer.SPEC_FIELDS)
@@ -40,6 +57,9 @@ UPDATE_FIELDS = ("status", "source", "sync_connection_id", "last_verified_at", "
 SNAPSHOT_FIELDS = ("offer_id", "recorded_at", "price_per_gpu_hour", "nodes_available")
 CHUNK = 2000  # ids per UPDATE ... WHERE id IN (...), well under SQLite's variable limit
 MAX_WARNINGS = 50
+# The fields a provider may set on an offer; everything else (status, provenance, freshness)
+# is managed by the services.
+OFFER_FIELDS = frozenset({"region", "gpu_model", "external_id", *Offer.SPEC_FIELDS})
 
 
 @dataclass
@@ -54,6 +74,100 @@ class InventoryApplyResult:
     unknown_gpus: dict[str, int] = field(default_factory=dict)
 
 
+# --- Offers a provider maintains (dashboard, admin) ------------------------------------------
+
+
+def offer_external_id_new() -> str:
+    """A stable id for an offer entered by hand, for later CSV updates."""
+    return f"manual-{uuid.uuid4().hex[:12]}"
+
+
+def offer_snapshot_record(*, offer: Offer) -> None:
+    """Remember the offer's price and availability, for its history chart."""
+    OfferSnapshot.objects.create(
+        offer=offer, price_per_gpu_hour=offer.price_per_gpu_hour, nodes_available=offer.nodes_available
+    )
+
+
+def _offer_set(offer: Offer, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - OFFER_FIELDS
+    if unknown:
+        raise TypeError(f"not offer fields a provider may set: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(offer, name, value)
+    if offer.region_id:
+        offer.country = offer.region.country  # Offer.save() does it too, but full_clean() comes first
+
+
+@transaction.atomic
+def offer_create(*, provider: Provider, source: str = Offer.Source.MANUAL, **fields: Any) -> Offer:
+    """Create an active offer of ``provider``, verified now.
+
+    ``fields`` are among OFFER_FIELDS; a blank ``external_id`` gets a generated stable one.
+    """
+    offer = Offer(provider=provider, source=source)
+    _offer_set(offer, fields)
+    if not offer.external_id:
+        offer.external_id = offer_external_id_new()
+    offer.mark_verified()
+    offer.full_clean()
+    offer.save()
+    offer_snapshot_record(offer=offer)
+    return offer
+
+
+@transaction.atomic
+def offer_update(*, offer: Offer, **fields: Any) -> Offer:
+    """Change an offer's fields (among OFFER_FIELDS).
+
+    A hand-maintained offer counts as verified by the edit. A synced offer keeps its sync's
+    verification time: the feed stays its source of truth and the next sync may undo the edit.
+    """
+    # From the database: a ModelForm has already changed the instance in memory.
+    before = Offer.objects.filter(pk=offer.pk).values_list("price_per_gpu_hour", "nodes_available").first()
+    _offer_set(offer, fields)
+    if not offer.external_id:
+        offer.external_id = offer_external_id_new()
+    if offer.sync_connection_id is None:
+        offer.mark_verified()
+    offer.full_clean()
+    offer.save()
+    if before is None or (offer.price_per_gpu_hour, offer.nodes_available) != tuple(before):
+        offer_snapshot_record(offer=offer)
+    return offer
+
+
+def offer_withdraw(*, offer: Offer) -> Offer:
+    """Take an offer off the catalog; it stays in the database with its history."""
+    offer.status = Offer.Status.WITHDRAWN
+    offer.full_clean()
+    offer.save()
+    return offer
+
+
+def offer_reactivate(*, offer: Offer) -> Offer:
+    """List a withdrawn offer again; a hand-maintained one counts as verified now."""
+    offer.status = Offer.Status.ACTIVE
+    if offer.sync_connection_id is None:
+        offer.mark_verified()
+    offer.full_clean()
+    offer.save()
+    return offer
+
+
+def offer_confirm_available(*, offer: Offer) -> Offer:
+    """The provider vouches that a hand-maintained offer is still accurate: it is fresh again."""
+    if offer.sync_connection_id is not None:
+        raise ValidationError(_("This offer is verified by its sync connection, not by hand."))
+    offer.mark_verified()
+    offer.full_clean()
+    offer.save()
+    return offer
+
+
+# --- Synced inventories ---------------------------------------------------------------------
+
+
 def gpu_models_by_raw_name(names: Iterable[str]) -> dict[str, GpuModel | None]:
     """Map provider GPU names onto the catalogue in one query (as GpuAlias.objects.resolve does)."""
     keys = {name: normalize_gpu_name(name) for name in set(names)}
@@ -63,11 +177,27 @@ def gpu_models_by_raw_name(names: Iterable[str]) -> dict[str, GpuModel | None]:
 
 
 @transaction.atomic
+def inventory_apply(*, connection: InventorySource, inventory: ParsedInventory, now: datetime) -> InventoryApplyResult:
+    """Apply a connection's complete, parsed inventory: its regions, then its offers.
+
+    The sync engine's one call into the marketplace. Regions the inventory declares are created
+    or updated; offers follow offers_apply_inventory(); GPU names the catalogue does not know go
+    to the admin review queue. The inventory's own warnings come first in the result's.
+    """
+    regions = regions_upsert(provider=connection.provider, regions=inventory.regions)
+    result = offers_apply_inventory(connection=connection, offers=inventory.offers, regions=regions, now=now)
+    if result.unknown_gpus:
+        gpu_names_unknown_record(provider=connection.provider, names=result.unknown_gpus, now=now)
+    result.warnings = inventory.warnings + result.warnings
+    return result
+
+
+@transaction.atomic
 def offers_apply_inventory(
     *,
-    connection: "SyncConnection",
-    offers: Iterable["NormalizedOffer"],
-    regions: Mapping[str, "Region"],
+    connection: InventorySource,
+    offers: Iterable[NormalizedOffer],
+    regions: Mapping[str, Region],
     now: datetime,
 ) -> InventoryApplyResult:
     """Make the connection's offers match ``offers``, the provider's complete inventory.
@@ -174,74 +304,10 @@ def offers_apply_inventory(
     return result
 
 
-def rows_insert(model: type[models.Model], fields: Sequence[str], rows: list[tuple]) -> None:
-    """Insert ``rows`` (tuples of column values in the order of ``fields``, attnames) in bulk:
-    COPY on PostgreSQL, executemany elsewhere. No model instance, no signal, no validation: the
-    caller passes values the database accepts."""
-    if not rows:
-        return
-    table, columns = _table_columns(model, fields)
-    rows = _adapted(model, fields, rows)
-    with db_connection.cursor() as cursor:
-        if db_connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608 (names from the model)
-            cursor.executemany(sql, rows)
-
-
-def rows_update(model: type[models.Model], fields: Sequence[str], rows: list[tuple]) -> None:
-    """Set ``fields`` on rows by primary key: each row is the fields' values, then the id."""
-    if not rows:
-        return
-    table, columns = _table_columns(model, fields)
-    rows = _adapted(model, (*fields, "id"), rows)
-    with db_connection.cursor() as cursor:
-        if db_connection.vendor != "postgresql":
-            assignments = ", ".join(f"{column} = %s" for column in columns)
-            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE id = %s", rows)  # noqa: S608 (names from the model)
-            return
-        # One statement over arrays of values, one array per column: 10,000 changed offers take
-        # 1.6 s (most of it index maintenance), where executemany's UPDATE per row took 3.7 s.
-        by_attname = _fields_by_attname(model)
-        arrays = ", ".join(f"%s::{by_attname[name].db_type(db_connection)}[]" for name in (*fields, "id"))
-        aliases = ", ".join(f"v{index}" for index in range(len(columns) + 1))
-        assignments = ", ".join(f"{column} = v.v{index}" for index, column in enumerate(columns))
-        sql = f"UPDATE {table} SET {assignments} FROM unnest({arrays}) AS v({aliases}) WHERE id = v.v{len(columns)}"  # noqa: S608
-        cursor.execute(sql, [list(values) for values in zip(*rows, strict=True)])
-
-
-def _table_columns(model: type[models.Model], fields: Sequence[str]) -> tuple[str, list[str]]:
-    quote, by_attname = db_connection.ops.quote_name, _fields_by_attname(model)
-    return quote(model._meta.db_table), [quote(by_attname[name].column) for name in fields]
-
-
-def _fields_by_attname(model: type[models.Model]) -> dict[str, models.Field]:
-    return {field.attname: field for field in model._meta.concrete_fields}
-
-
-def _adapted(model: type[models.Model], fields: Sequence[str], rows: list[tuple]) -> list[tuple]:
-    """Datetimes as the backend stores them: as they are on PostgreSQL, naive UTC text on SQLite."""
-    if db_connection.vendor == "postgresql":
-        return rows
-    adapt, by_attname = db_connection.ops.adapt_datetimefield_value, _fields_by_attname(model)
-    positions = {index for index, name in enumerate(fields) if isinstance(by_attname[name], models.DateTimeField)}
-    adapted: dict[datetime, str] = {}  # a sync writes few distinct datetimes: its now and stale_at
-    return [
-        tuple(
-            adapted.setdefault(value, adapt(value)) if index in positions else value for index, value in enumerate(row)
-        )
-        for row in rows
-    ]
-
-
-def _snapshots_of_created(*, connection: "SyncConnection", now: datetime) -> None:
+def _snapshots_of_created(*, connection: InventorySource, now: datetime) -> None:
     """The first snapshot of the offers just created, read back by their creation time."""
     snapshot, offer = OfferSnapshot._meta.db_table, Offer._meta.db_table
-    [(when,)] = _adapted(Offer, ["created_at"], [(now,)])
+    [(when,)] = adapted_rows(Offer, ["created_at"], [(now,)])
     with db_connection.cursor() as cursor:
         sql = (
             f"INSERT INTO {snapshot} (offer_id, recorded_at, price_per_gpu_hour, nodes_available) "  # noqa: S608
@@ -254,7 +320,7 @@ def _snapshots_of_created(*, connection: "SyncConnection", now: datetime) -> Non
         )
 
 
-def _offer_problem(item: "NormalizedOffer") -> str | None:
+def _offer_problem(item: NormalizedOffer) -> str | None:
     """What the database would refuse. The feed's schema already rules these out; other
     adapters' payloads may not, and one bad offer must not fail the whole sync."""
     if not 0 < len(item.external_id) <= 200:
@@ -304,14 +370,15 @@ def gpu_names_unknown_record(*, provider, names: Mapping[str, int], now: datetim
     ``names`` maps each raw name to the number of offers held back because of it. A name that
     was resolved once but is unknown again (its alias was deleted) goes back into the queue.
     """
-    # Spellings that normalize alike ("H9 X", "h9-x") are one entry: their counts add up.
+    # Spellings that normalize alike ("H9 X", "h9-x") are one entry: their counts add up. In key
+    # order, so that concurrent syncs lock the queue's rows in the same order.
     held: Counter = Counter()
     spelling: dict[str, str] = {}
-    for raw_name, count in names.items():
+    for raw_name, count in sorted(names.items()):
         key = normalize_gpu_name(raw_name)
         held[key] += count
         spelling.setdefault(key, raw_name)
-    for key, count in held.items():
+    for key, count in sorted(held.items()):
         review, _created = GpuNameReview.objects.get_or_create(
             normalized=key, defaults={"raw_name": spelling[key], "first_seen_at": now}
         )
@@ -323,17 +390,13 @@ def gpu_names_unknown_record(*, provider, names: Mapping[str, int], now: datetim
 
 
 @transaction.atomic
-def gpu_name_review_resolve(*, review: GpuNameReview, gpu_model: GpuModel, now: datetime) -> int:
-    """Map a GPU name from the review queue to ``gpu_model`` and let its held offers in.
+def gpu_name_review_resolve(*, review: GpuNameReview, gpu_model: GpuModel, now: datetime) -> None:
+    """Map a GPU name from the review queue to ``gpu_model``: create the alias (unless the name
+    already maps to ``gpu_model``) and mark the review resolved.
 
-    Creates the alias (unless the name already maps to ``gpu_model``), marks the review resolved,
-    and makes the enabled sync connections of the providers that used the name due now, so the
-    held offers are listed by their next sync. Returns how many connections were made due.
-    Raises ValidationError when the name already maps to another GPU model.
+    Raises ValidationError when the name already maps to another GPU model. The held offers are
+    listed by the providers' next syncs (sync.services.gpu_name_review_map makes them due now).
     """
-    # Imported here: marketplace reads providers' models only for this one write.
-    from providers.models import SyncConnection
-
     alias = GpuAlias.objects.filter(normalized=review.normalized).select_related("gpu_model").first()
     if alias is None:
         alias = GpuAlias(name=review.raw_name, gpu_model=gpu_model, normalized=review.normalized)
@@ -346,4 +409,3 @@ def gpu_name_review_resolve(*, review: GpuNameReview, gpu_model: GpuModel, now: 
         )
     review.gpu_model, review.resolved_at = gpu_model, now
     review.save(update_fields=["gpu_model", "resolved_at"])
-    return SyncConnection.objects.filter(provider__in=review.providers.all(), enabled=True).update(next_sync_at=now)

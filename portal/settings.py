@@ -67,8 +67,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",
     "django_countries",
-    "marketplace",
     "providers",
+    "marketplace",
+    "sync",
+    "dashboard",
     "accounts",
 ]
 
@@ -209,13 +211,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"providers.tasks.sync_connection_task": {"queue": "sync"}}
+CELERY_TASK_ROUTES = {"sync.tasks.sync_connection_task": {"queue": "sync"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 # One schedule, in code. Per-connection intervals are data, read by the dispatcher.
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-syncs": {
-        "task": "providers.tasks.dispatch_due_syncs",
+        "task": "sync.tasks.dispatch_due_syncs",
         "schedule": schedule(env_int("SYNC_DISPATCH_EVERY_SECONDS", 15)),
     },
 }
@@ -252,3 +254,5 @@ CREDENTIALS_KEYS = env_list("CREDENTIALS_KEYS", "")
 
 # --- Demo -----------------------------------------------------------------------------------
 DEMO_ENABLED = env_bool("DEMO_ENABLED", not PRODUCTION)
+if DEMO_ENABLED:
+    INSTALLED_APPS.append("demo")

@@ -1,18 +1,24 @@
-"""Shared test fixtures: the personas, and the guards for tests that need services.
+"""Shared test helpers: the personas, the guards for tests that need services, a local HTTP server.
 
 alice owns provider Acme GPU (DE), bob is staff of Acme, charlie owns Beta Compute (US),
 dave is a developer with no provider. Fixtures are plain pytest fixtures (see conftest.py).
 """
 
+import json
 import os
 import socket
+import threading
+import time
+from dataclasses import dataclass, field
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
+from django.urls import reverse
 
 from marketplace.models import GpuModel, Offer
 from providers.models import Membership, Provider, Region
@@ -48,6 +54,11 @@ def require_redis() -> str:
     return url
 
 
+def admin_url(model, view: str, *args) -> str:
+    """The URL of one of the admin's pages for ``model``: changelist, add, change (with a pk)..."""
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
 def make_user(username: str, **extra) -> User:
     return User.objects.create_user(username, f"{username}@example.com", PASSWORD, **extra)
 
@@ -75,3 +86,98 @@ def make_offer(provider: Provider, region: Region, gpu: str = "h100-sxm", **extr
     )
     values.update(extra)
     return Offer.objects.create(provider=provider, region=region, gpu_model=GpuModel.objects.get(slug=gpu), **values)
+
+
+# --- A real HTTP server on 127.0.0.1, for the sync engine and adapters -------------------------
+
+
+@dataclass
+class Reply:
+    """What the server answers to one request."""
+
+    body: bytes | str | dict = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before the status line
+    content_length: int | None = None  # declare this length instead of the real one (truncation)
+    send_length: bool = True  # False: no Content-Length, the body ends when the connection closes
+
+    def encoded(self) -> bytes:
+        if isinstance(self.body, dict):
+            return json.dumps(self.body).encode()
+        return self.body.encode() if isinstance(self.body, str) else self.body
+
+
+@dataclass
+class SeenRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 with a random port, answering per path.
+
+    ``serve(path, reply1, reply2, ...)``: successive requests get the replies in order, the last
+    one repeats. Unknown paths get 404. Every request is recorded in ``requests``.
+    """
+
+    def __init__(self):
+        self.routes: dict[str, list[Reply]] = {}
+        self.requests: list[SeenRequest] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                server._answer(self)
+
+            def do_POST(self):
+                server._answer(self)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/feed.json", host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def serve(self, path: str, *replies: Reply | dict | bytes) -> None:
+        with self._lock:
+            self.routes[path] = [reply if isinstance(reply, Reply) else Reply(body=reply) for reply in replies]
+
+    def hits(self, path: str) -> int:
+        return sum(1 for request in self.requests if request.path.split("?")[0] == path)
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        path = handler.path.split("?")[0]
+        length = int(handler.headers.get("Content-Length") or 0)
+        received = handler.rfile.read(length) if length else b""
+        with self._lock:
+            self.requests.append(SeenRequest(handler.command, handler.path, dict(handler.headers.items()), received))
+            replies = self.routes.get(path)
+            reply = (replies.pop(0) if len(replies) > 1 else replies[0]) if replies else Reply(b"not found", 404)
+        body = reply.encoded()
+        try:
+            time.sleep(reply.delay)
+            handler.send_response(reply.status)
+            for name, value in reply.headers.items():
+                handler.send_header(name, value)
+            if reply.send_length:
+                handler.send_header("Content-Length", str(reply.content_length or len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+            handler.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeouts, size cap): that is the point of those tests
+        handler.close_connection = True
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

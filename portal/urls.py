@@ -5,9 +5,9 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("dashboard/", include("providers.urls")),
+    path("dashboard/", include("dashboard.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("marketplace.urls")),
 ]
 if settings.DEMO_ENABLED:
-    urlpatterns.insert(0, path("demo/", include("providers.demo.urls")))
+    urlpatterns.insert(0, path("demo/", include("demo.urls")))

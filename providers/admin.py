@@ -1,15 +1,11 @@
-from django import forms
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
 from marketplace.models import Offer
-from providers.models import Certification, Membership, Provider, Region, SyncConnection, SyncRun
-from providers.tasks import sync_connection_task
+from providers.models import Certification, Membership, Provider, Region
 
 
 def _count(model, **filters) -> Subquery:
@@ -96,136 +92,3 @@ class CertificationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-
-
-class SyncConnectionAdminForm(forms.ModelForm):
-    """Credentials can be replaced or removed, never read back: the stored token is not a field."""
-
-    new_credentials = forms.CharField(
-        label=_("New credentials"),
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("An API key or token. Stored encrypted; leave empty to keep the current one."),
-    )
-    remove_credentials = forms.BooleanField(label=_("Remove the stored credentials"), required=False)
-
-    class Meta:
-        model = SyncConnection
-        # An explicit list, so that credentials_encrypted can never become a form field.
-        fields = ["provider", "name", "kind", "base_url", "interval_seconds", "enabled", "next_sync_at"]
-
-    def save(self, commit=True):
-        connection = super().save(commit=False)
-        if self.cleaned_data.get("new_credentials"):
-            connection.set_credentials(self.cleaned_data["new_credentials"])
-        elif self.cleaned_data.get("remove_credentials"):
-            connection.set_credentials("")
-        if commit:
-            connection.save()
-        return connection
-
-
-@admin.register(SyncConnection)
-class SyncConnectionAdmin(admin.ModelAdmin):
-    form = SyncConnectionAdminForm
-    list_display = [
-        "provider",
-        "name",
-        "kind",
-        "interval_seconds",
-        "enabled",
-        "health_display",
-        "last_success_at",
-        "consecutive_failures",
-        "next_sync_at",
-        "runs_link",
-    ]
-    list_filter = ["kind", "enabled"]
-    search_fields = ["provider__name", "name", "base_url"]
-    autocomplete_fields = ["provider"]
-    list_select_related = ["provider"]
-    readonly_fields = [
-        "has_credentials_display",
-        "health_display",
-        "last_run_at",
-        "last_success_at",
-        "consecutive_failures",
-        "last_error",
-        "created_at",
-        "runs_link",
-    ]
-    fieldsets = [
-        (None, {"fields": ["provider", "name", "kind", "base_url", "interval_seconds", "enabled", "next_sync_at"]}),
-        (_("Credentials"), {"fields": ["has_credentials_display", "new_credentials", "remove_credentials"]}),
-        (
-            _("Health"),
-            {
-                "fields": [
-                    "health_display",
-                    "last_run_at",
-                    "last_success_at",
-                    "consecutive_failures",
-                    "last_error",
-                    "created_at",
-                    "runs_link",
-                ]
-            },
-        ),
-    ]
-    actions = ["sync_now"]
-
-    @admin.display(description=_("credentials stored"), boolean=True)
-    def has_credentials_display(self, connection: SyncConnection) -> bool:
-        return connection.has_credentials
-
-    @admin.display(description=_("health"))
-    def health_display(self, connection: SyncConnection) -> str:
-        return connection.health
-
-    @admin.display(description=_("runs"))
-    def runs_link(self, connection: SyncConnection) -> str:
-        if not connection.pk:
-            return "-"
-        url = reverse("admin:providers_syncrun_changelist") + f"?connection__id__exact={connection.pk}"
-        return format_html('<a href="{}">{}</a>', url, _("Sync runs"))
-
-    @admin.action(description=_("Sync now"), permissions=["change"])
-    def sync_now(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        for connection_id in ids:
-            sync_connection_task.delay_on_commit(connection_id)
-        self.message_user(request, ngettext("%d sync queued.", "%d syncs queued.", len(ids)) % len(ids))
-
-
-@admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
-    """Sync runs are a log: read them, never write them by hand."""
-
-    list_display = [
-        "started_at",
-        "connection",
-        "outcome",
-        "created",
-        "updated",
-        "unchanged",
-        "withdrawn",
-        "skipped",
-        "duration",
-        "short_error",
-    ]
-    list_filter = ["outcome", "started_at", "connection__kind"]
-    search_fields = ["connection__provider__name", "connection__name", "error"]
-    list_select_related = ["connection__provider"]
-    date_hierarchy = "started_at"
-    show_full_result_count = False  # COUNT(*) of a long log on every page is not worth it
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description=_("error"))
-    def short_error(self, run: SyncRun) -> str:
-        return run.error[:80]

@@ -1,13 +1,8 @@
 from django.conf import settings
-from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
-
-from portal.lib.crypto import decrypt_secret, encrypt_secret
 
 
 class Certification(models.Model):
@@ -93,107 +88,3 @@ class Region(models.Model):
     def __str__(self) -> str:
         place = ", ".join(part for part in [self.city, self.country.name] if part)
         return f"{self.code} ({place})"
-
-
-class SyncConnectionQuerySet(models.QuerySet):
-    def due(self, now=None):
-        return self.filter(enabled=True, next_sync_at__lte=now or timezone.now())
-
-
-def adapter_kind_choices() -> list[tuple[str, str]]:
-    # The adapter registry is the one list of kinds; imported late to keep models import-light.
-    from providers.adapters.registry import adapter_choices
-
-    return adapter_choices()
-
-
-class SyncConnection(models.Model):
-    """How the portal reads a provider's inventory: an adapter kind, a URL, credentials."""
-
-    FEED = "feed"
-
-    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="sync_connections")
-    name = models.CharField(max_length=120, default="Inventory feed")
-    kind = models.CharField(max_length=20, choices=adapter_kind_choices, default=FEED)
-    base_url = models.URLField(max_length=500)
-    # Fernet token; use set_credentials()/get_credentials(), never read or render this field.
-    credentials_encrypted = models.TextField(blank=True, editable=False)
-    interval_seconds = models.PositiveIntegerField(default=300, validators=[MinValueValidator(30)])
-    enabled = models.BooleanField(default=True)
-    next_sync_at = models.DateTimeField(default=timezone.now)
-    last_run_at = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    # Set (with enabled=False) when the connection failed too often in a row; editing it resumes.
-    paused_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = SyncConnectionQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["provider", "name"]
-        indexes = [
-            models.Index(fields=["next_sync_at"], condition=Q(enabled=True), name="syncconn_due"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.provider}: {self.name}"
-
-    def set_credentials(self, secret: str) -> None:
-        self.credentials_encrypted = encrypt_secret(secret) if secret else ""
-
-    def get_credentials(self) -> str:
-        return decrypt_secret(self.credentials_encrypted) if self.credentials_encrypted else ""
-
-    @property
-    def has_credentials(self) -> bool:
-        return bool(self.credentials_encrypted)
-
-    @property
-    def health(self) -> str:
-        """paused_after_failures, paused (by hand), failing, ok or never (no successful sync yet)."""
-        if self.paused_at:
-            return "paused_after_failures"
-        if not self.enabled:
-            return "paused"
-        if self.consecutive_failures:
-            return "failing"
-        return "ok" if self.last_success_at else "never"
-
-
-class SyncRun(models.Model):
-    class Outcome(models.TextChoices):
-        RUNNING = "running", _("Running")
-        SUCCESS = "success", _("Success")
-        FAILED = "failed", _("Failed")
-
-    connection = models.ForeignKey(SyncConnection, on_delete=models.CASCADE, related_name="runs")
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.RUNNING)
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    withdrawn = models.PositiveIntegerField(default=0)
-    skipped = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    # Problems that did not fail the run, e.g. GPU names the catalogue does not know.
-    warnings = models.JSONField(default=list, blank=True)
-
-    class Meta:
-        ordering = ["-started_at"]
-        indexes = [models.Index(fields=["connection", "-started_at"], name="syncrun_conn_started")]
-        # A connection syncs once at a time: starting a run is claiming it (providers/sync.py).
-        constraints = [
-            models.UniqueConstraint(
-                fields=["connection"], condition=Q(outcome="running"), name="syncrun_one_running_per_connection"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.connection} @ {self.started_at:%Y-%m-%d %H:%M:%S} ({self.outcome})"
-
-    @property
-    def duration(self):
-        return self.finished_at - self.started_at if self.finished_at else None

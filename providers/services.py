@@ -1,26 +1,17 @@
-"""Writes made from the provider dashboard and the provider application form.
+"""Writes on providers as businesses: applying to list one, and its regions.
 
 Every service validates with ``full_clean()`` before saving, so a rule broken here fails the same
-way whether the call comes from a form, a CSV import or a shell. Offers are never deleted.
+way whether the call comes from a form, a feed or a shell. Offers are written by
+marketplace/services.py, sync connections by sync/services.py.
 """
 
-import uuid
 from collections.abc import Iterable
-from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import slugify
-from django.utils.translation import gettext as _
 
-from marketplace.models import Offer, OfferSnapshot
-from providers.models import Certification, Membership, Provider, Region, SyncConnection
-
-# The fields a provider may set on an offer; everything else (status, provenance, freshness)
-# is managed by the services.
-OFFER_FIELDS = frozenset({"region", "gpu_model", "external_id", *Offer.SPEC_FIELDS})
+from providers.models import Certification, Membership, Provider, Region
 
 
 def _unique_slug(name: str) -> str:
@@ -86,183 +77,27 @@ def region_update(*, region: Region, code: str, country: str, city: str = "", na
     return region
 
 
-# --- Offers --------------------------------------------------------------------------------
+def regions_upsert(*, provider: Provider, regions: Iterable) -> dict[str, Region]:
+    """Create or update the regions an inventory declares; return all the provider's regions by code.
 
-
-def offer_external_id_new() -> str:
-    """A stable id for an offer entered by hand, for later CSV updates."""
-    return f"manual-{uuid.uuid4().hex[:12]}"
-
-
-def offer_snapshot_record(*, offer: Offer) -> None:
-    """Remember the offer's price and availability, for its history chart."""
-    OfferSnapshot.objects.create(
-        offer=offer, price_per_gpu_hour=offer.price_per_gpu_hour, nodes_available=offer.nodes_available
-    )
-
-
-def _offer_set(offer: Offer, fields: dict[str, Any]) -> None:
-    unknown = set(fields) - OFFER_FIELDS
-    if unknown:
-        raise TypeError(f"not offer fields a provider may set: {sorted(unknown)}")
-    for field, value in fields.items():
-        setattr(offer, field, value)
-    if offer.region_id:
-        offer.country = offer.region.country  # Offer.save() does it too, but full_clean() comes first
-
-
-@transaction.atomic
-def offer_create(*, provider: Provider, source: str = Offer.Source.MANUAL, **fields: Any) -> Offer:
-    """Create an active offer of ``provider``, verified now.
-
-    ``fields`` are among OFFER_FIELDS; a blank ``external_id`` gets a generated stable one.
+    ``regions`` have a ``code``, a ``country`` (ISO 3166-1 alpha-2), a ``city`` and a ``name``
+    (marketplace.inventory.NormalizedRegion); fields left empty keep what the dashboard has.
     """
-    offer = Offer(provider=provider, source=source)
-    _offer_set(offer, fields)
-    if not offer.external_id:
-        offer.external_id = offer_external_id_new()
-    offer.mark_verified()
-    offer.full_clean()
-    offer.save()
-    offer_snapshot_record(offer=offer)
-    return offer
-
-
-@transaction.atomic
-def offer_update(*, offer: Offer, **fields: Any) -> Offer:
-    """Change an offer's fields (among OFFER_FIELDS).
-
-    A hand-maintained offer counts as verified by the edit. A synced offer keeps its sync's
-    verification time: the feed stays its source of truth and the next sync may undo the edit.
-    """
-    # From the database: a ModelForm has already changed the instance in memory.
-    before = Offer.objects.filter(pk=offer.pk).values_list("price_per_gpu_hour", "nodes_available").first()
-    _offer_set(offer, fields)
-    if not offer.external_id:
-        offer.external_id = offer_external_id_new()
-    if offer.sync_connection_id is None:
-        offer.mark_verified()
-    offer.full_clean()
-    offer.save()
-    if before is None or (offer.price_per_gpu_hour, offer.nodes_available) != tuple(before):
-        offer_snapshot_record(offer=offer)
-    return offer
-
-
-def offer_withdraw(*, offer: Offer) -> Offer:
-    """Take an offer off the catalog; it stays in the database with its history."""
-    offer.status = Offer.Status.WITHDRAWN
-    offer.full_clean()
-    offer.save()
-    return offer
-
-
-def offer_reactivate(*, offer: Offer) -> Offer:
-    """List a withdrawn offer again; a hand-maintained one counts as verified now."""
-    offer.status = Offer.Status.ACTIVE
-    if offer.sync_connection_id is None:
-        offer.mark_verified()
-    offer.full_clean()
-    offer.save()
-    return offer
-
-
-def offer_confirm_available(*, offer: Offer) -> Offer:
-    """The provider vouches that a hand-maintained offer is still accurate: it is fresh again."""
-    if offer.sync_connection_id is not None:
-        raise ValidationError(_("This offer is verified by its sync connection, not by hand."))
-    offer.mark_verified()
-    offer.full_clean()
-    offer.save()
-    return offer
-
-
-# --- Sync connections ----------------------------------------------------------------------
-
-
-def connection_create(
-    *,
-    provider: Provider,
-    kind: str,
-    name: str,
-    base_url: str,
-    interval_seconds: int,
-    api_key: str = "",
-) -> SyncConnection:
-    """Add a sync connection, due at once; ``api_key`` is stored encrypted."""
-    connection = SyncConnection(
-        provider=provider, kind=kind, name=name, base_url=base_url, interval_seconds=interval_seconds
-    )
-    connection.set_credentials(api_key)
-    connection.full_clean()
-    connection.save()
-    return connection
-
-
-# The columns a provider edits. A sync run writes the others (health, schedule) at any moment,
-# so saves from the dashboard name their columns and never write back a stale copy of those.
-CONNECTION_SETTINGS = ["kind", "name", "base_url", "interval_seconds", "credentials_encrypted"]
-RESUME = {"paused_at": None, "enabled": True, "consecutive_failures": 0}
-
-
-def connection_update(
-    *,
-    connection: SyncConnection,
-    kind: str,
-    name: str,
-    base_url: str,
-    interval_seconds: int,
-    api_key: str = "",
-    remove_credentials: bool = False,
-) -> SyncConnection:
-    """Change a connection. A blank ``api_key`` keeps the stored one unless ``remove_credentials``.
-
-    Saving is how a provider says "fixed": a connection paused after repeated failures resumes
-    (its failure count starts again) and is due at once; so is any enabled connection, to try
-    the new settings without waiting. A connection paused by hand stays paused.
-    """
-    # As the database has them now: a run may have paused the connection since it was loaded.
-    connection.refresh_from_db(fields=["enabled", "paused_at"])
-    connection.kind, connection.name = kind, name
-    connection.base_url, connection.interval_seconds = base_url, interval_seconds
-    if api_key:
-        connection.set_credentials(api_key)
-    elif remove_credentials:
-        connection.set_credentials("")
-    fields = list(CONNECTION_SETTINGS)
-    if connection.paused_at is not None:
-        for field, value in RESUME.items():
-            setattr(connection, field, value)
-        fields += list(RESUME)
-    if connection.enabled:
-        connection.next_sync_at = timezone.now()
-        fields.append("next_sync_at")
-    connection.full_clean()
-    connection.save(update_fields=fields)
-    return connection
-
-
-def connection_set_enabled(*, connection: SyncConnection, enabled: bool) -> SyncConnection:
-    """Pause or resume scheduled syncs; a resumed connection is due at once.
-
-    Resuming a connection paused after repeated failures also starts its failure count again.
-    """
-    connection.refresh_from_db(fields=["paused_at"])
-    connection.enabled = enabled
-    fields = ["enabled"]
-    if enabled:
-        connection.next_sync_at = timezone.now()
-        fields.append("next_sync_at")
-        if connection.paused_at is not None:
-            connection.paused_at, connection.consecutive_failures = None, 0
-            fields += ["paused_at", "consecutive_failures"]
-    connection.full_clean()
-    connection.save(update_fields=fields)
-    return connection
-
-
-def connection_sync_request(*, connection: SyncConnection) -> None:
-    """Queue a sync of ``connection`` now, once the current transaction commits."""
-    from providers.tasks import sync_connection_task  # tasks import the sync engine: load it lazily
-
-    sync_connection_task.delay_on_commit(connection.pk)
+    existing = {region.code: region for region in Region.objects.filter(provider=provider)}
+    created, changed = [], []
+    for item in regions:
+        region = existing.get(item.code)
+        if region is None:
+            region = Region(provider=provider, code=item.code, country=item.country, city=item.city, name=item.name)
+            created.append(region)
+            existing[item.code] = region
+            continue
+        wanted = {"country": item.country, "city": item.city or region.city, "name": item.name or region.name}
+        current = {"country": region.country.code, "city": region.city, "name": region.name}
+        if wanted != current:
+            for name, value in wanted.items():
+                setattr(region, name, value)
+            changed.append(region)
+    Region.objects.bulk_create(created)
+    Region.objects.bulk_update(changed, ["country", "city", "name"])
+    return existing

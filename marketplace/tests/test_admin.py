@@ -1,10 +1,9 @@
 """Django admin for the developer side: the GPU catalogue, its aliases, offers and their history."""
 
 import pytest
-from django.urls import reverse
 
 from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot
-from portal.testing import make_offer
+from portal.testing import admin_url, make_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +22,6 @@ def objects(offer):
         Offer: offer,
         OfferSnapshot: OfferSnapshot.objects.create(offer=offer, price_per_gpu_hour="2.50", nodes_available=4),
     }
-
-
-def admin_url(model, view: str, *args) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
 @pytest.mark.parametrize("model", [GpuModel, GpuAlias, Offer, OfferSnapshot])

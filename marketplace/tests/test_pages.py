@@ -9,7 +9,8 @@ from django.utils import timezone
 from marketplace.models import Offer, OfferSnapshot
 from marketplace.templatetags.marketplace_charts import step_chart_geometry
 from portal.testing import make_offer, make_provider
-from providers.models import Provider, Region, SyncConnection
+from providers.models import Provider, Region
+from sync.models import SyncConnection
 
 pytestmark = pytest.mark.django_db
 

@@ -4,48 +4,31 @@ import pytest
 from django.urls import reverse
 
 from marketplace.models import Offer
-from portal.testing import make_offer
-from providers.models import Certification, Membership, Provider, Region, SyncConnection, SyncRun
-
-SECRET = "sk-live-4f9d2c1e8b7a"
+from portal.testing import admin_url, make_offer
+from providers.models import Certification, Membership, Provider, Region
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def connection(acme):
-    connection = SyncConnection(provider=acme, name="Acme inventory", base_url="https://api.acme.example/feed.json")
-    connection.set_credentials(SECRET)
-    connection.save()
-    return connection
-
-
-@pytest.fixture
-def objects(acme, acme_fra, connection):
+def objects(acme, acme_fra):
     """One object of every provider-side model."""
     return {
         Provider: acme,
         Membership: acme.memberships.first(),
         Region: acme_fra,
         Certification: Certification.objects.first(),
-        SyncConnection: connection,
-        SyncRun: SyncRun.objects.create(connection=connection, outcome=SyncRun.Outcome.FAILED, error="HTTP 503"),
     }
 
 
-def admin_url(model, view: str, *args) -> str:
-    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
-@pytest.mark.parametrize("model", [Provider, Membership, Region, Certification, SyncConnection, SyncRun])
+@pytest.mark.parametrize("model", [Provider, Membership, Region, Certification])
 def test_every_page_opens_for_a_superuser(admin_client, objects, model):
     obj = objects[model]
 
     assert admin_client.get(admin_url(model, "changelist")).status_code == 200
     assert admin_client.get(admin_url(model, "changelist"), {"q": "acme"}).status_code == 200
     assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200
-    if model is not SyncRun:
-        assert admin_client.get(admin_url(model, "add")).status_code == 200
+    assert admin_client.get(admin_url(model, "add")).status_code == 200
 
 
 def test_it_is_for_staff_only(client, alice, objects):
@@ -91,85 +74,3 @@ def test_the_provider_list_counts_regions_and_offers(admin_client, acme, acme_fr
 
     row = response.context["cl"].result_list.get(pk=acme.pk)
     assert (row.region_count, row.active_offer_count) == (2, 1)
-
-
-def test_sync_connection_pages_never_show_the_credentials(admin_client, connection):
-    token = SyncConnection.objects.get(pk=connection.pk).credentials_encrypted
-
-    for url in [admin_url(SyncConnection, "changelist"), admin_url(SyncConnection, "change", connection.pk)]:
-        content = admin_client.get(url).content.decode()
-        assert SECRET not in content
-        assert token not in content
-        assert token[:20] not in content
-    assert (
-        "credentials_encrypted"
-        not in admin_client.get(admin_url(SyncConnection, "change", connection.pk)).content.decode()
-    )
-
-
-def connection_form(connection: SyncConnection, **changes) -> dict:
-    data = {
-        "provider": connection.provider_id,
-        "name": connection.name,
-        "kind": connection.kind,
-        "base_url": connection.base_url,
-        "interval_seconds": connection.interval_seconds,
-        "enabled": "on",
-        "next_sync_at_0": "2026-11-27",
-        "next_sync_at_1": "06:00:00",
-        "new_credentials": "",
-    }
-    data.update(changes)
-    return data
-
-
-def test_saving_a_connection_keeps_its_credentials(admin_client, connection):
-    response = admin_client.post(admin_url(SyncConnection, "change", connection.pk), connection_form(connection))
-
-    assert response.status_code == 302
-    assert SyncConnection.objects.get(pk=connection.pk).get_credentials() == SECRET
-
-
-def test_credentials_can_be_replaced_or_removed(admin_client, connection):
-    url = admin_url(SyncConnection, "change", connection.pk)
-
-    admin_client.post(url, connection_form(connection, new_credentials="sk-live-new"))
-    assert SyncConnection.objects.get(pk=connection.pk).get_credentials() == "sk-live-new"
-
-    admin_client.post(url, connection_form(connection, remove_credentials="on"))
-    assert not SyncConnection.objects.get(pk=connection.pk).has_credentials
-
-
-def test_sync_now_queues_one_task_per_connection_after_commit(
-    admin_client, connection, beta, django_capture_on_commit_callbacks
-):
-    other = SyncConnection.objects.create(provider=beta, base_url="https://beta.example/feed.json")
-
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = admin_client.post(
-            admin_url(SyncConnection, "changelist"),
-            {"action": "sync_now", "_selected_action": [connection.pk, other.pk]},
-            follow=True,
-        )
-
-    assert "2 syncs queued." in response.content.decode()
-    assert len(callbacks) == 2
-    assert sorted(callback.args for callback in callbacks) == sorted([(connection.pk,), (other.pk,)])
-
-
-def test_sync_runs_are_read_only(admin_client, objects):
-    run = objects[SyncRun]
-
-    assert admin_client.get(admin_url(SyncRun, "add")).status_code == 403
-    assert admin_client.post(admin_url(SyncRun, "change", run.pk), {"outcome": "success"}).status_code == 403
-    assert SyncRun.objects.get(pk=run.pk).outcome == SyncRun.Outcome.FAILED
-
-
-def test_sync_runs_can_be_listed_by_connection(admin_client, connection, beta):
-    other = SyncConnection.objects.create(provider=beta, base_url="https://beta.example/feed.json")
-    SyncRun.objects.create(connection=connection)
-    SyncRun.objects.create(connection=other)
-
-    response = admin_client.get(admin_url(SyncRun, "changelist"), {"connection__id__exact": connection.pk})
-
-    assert [run.connection for run in response.context["cl"].result_list] == [connection]

@@ -1,0 +1,160 @@
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.models import GpuModel, Offer
+from portal.lib.http import UnsafeURLError, check_url
+from providers.models import Provider, Region
+from sync.adapters.registry import ADAPTERS
+from sync.models import SyncConnection
+
+
+def add_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: next to its field when the form has it."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class RegionForm(forms.ModelForm):
+    class Meta:
+        model = Region
+        fields = ["code", "name", "country", "city"]
+        labels = {"code": _("Code"), "name": _("Name"), "country": _("Country"), "city": _("City")}
+        help_texts = {"code": _("Your own code for this location, e.g. eu-fra-1. Used in CSV imports and feeds.")}
+
+    def __init__(self, *args, provider: Provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.provider = provider
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip()
+        taken = self.provider.regions.filter(code=code).exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise ValidationError(_("You already have a region with this code."))
+        return code
+
+
+class OfferForm(forms.ModelForm):
+    external_id = forms.CharField(
+        label=_("Your id for this offer"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional. Keys CSV imports; generated when left blank."),
+    )
+
+    class Meta:
+        model = Offer
+        fields = ["region", "gpu_model", *Offer.SPEC_FIELDS, "external_id"]
+        labels = {
+            "gpu_model": _("GPU model"),
+            "gpus_per_node": _("GPUs per node"),
+            "vcpus": _("vCPUs"),
+            "gpu_interconnect": _("GPU interconnect (in a node)"),
+            "network": _("Network (between nodes)"),
+            "min_term_months": _("Minimum term (months)"),
+            "price_per_gpu_hour": _("Price per GPU-hour"),
+            "nodes_available": _("Nodes available now"),
+            "nodes_total": _("Nodes in total"),
+            "region": _("Region"),
+            "pricing_type": _("Pricing type"),
+            "currency": _("Currency"),
+        }
+        help_texts = {
+            "min_term_months": _("Required for reserved pricing."),
+            "nodes_available": _("0 means sold out. Leave blank if it is available but you do not publish a count."),
+        }
+
+    def __init__(self, *args, provider: Provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.provider = provider
+        # Model.clean() compares the region's provider with the offer's: set it before validation.
+        self.instance.provider = provider
+        self.fields["region"].queryset = provider.regions.all()
+        self.fields["gpu_model"].queryset = GpuModel.objects.all()
+        self.fields["price_per_gpu_hour"].validators.append(_non_negative)
+        self.fields["price_per_gpu_hour"].widget.attrs.update(min="0", step="0.0001")
+
+    def clean_external_id(self) -> str:
+        external_id = self.cleaned_data["external_id"].strip()
+        if external_id and self.provider.offers.filter(external_id=external_id).exclude(pk=self.instance.pk).exists():
+            raise ValidationError(_("Another of your offers already has this id."))
+        return external_id
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"].strip().upper()
+        if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+            raise ValidationError(_("Use a three-letter ISO 4217 code, e.g. USD or EUR."))
+        return currency
+
+    def validate_constraints(self):
+        # Model.clean() already reports the check constraints' rules next to their fields: run the
+        # database constraints only when nothing else is wrong, so one mistake shows one message.
+        if not self._errors:
+            super().validate_constraints()
+
+
+def _non_negative(value) -> None:
+    if value is not None and value < 0:
+        raise ValidationError(_("A price cannot be negative."))
+
+
+class ConnectionForm(forms.ModelForm):
+    api_key = forms.CharField(
+        label=_("API key or credentials"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Stored encrypted and never shown again. What to enter depends on the kind: see the help."),
+    )
+    remove_credentials = forms.BooleanField(label=_("Remove the stored credentials"), required=False)
+
+    class Meta:
+        model = SyncConnection
+        fields = ["kind", "name", "base_url", "interval_seconds"]
+        labels = {
+            "kind": _("API kind"),
+            "name": _("Name"),
+            "base_url": _("Base URL"),
+            "interval_seconds": _("Sync every (seconds)"),
+        }
+        help_texts = {"base_url": _("The API's base URL, or your feed's URL. https:// only.")}
+
+    def __init__(self, *args, provider: Provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.provider = provider
+        self.fields["interval_seconds"].widget.attrs["min"] = "30"
+        adapter = ADAPTERS.get(self["kind"].value() or "")
+        self.fields["base_url"].widget.attrs["placeholder"] = adapter.base_url_example if adapter else ""
+        if self.instance._state.adding or not self.instance.has_credentials:
+            del self.fields["remove_credentials"]
+        else:
+            self.fields["api_key"].help_text = _("Leave blank to keep the stored credentials.")
+
+    def clean_base_url(self) -> str:
+        url = self.cleaned_data["base_url"]
+        if not url.lower().startswith(("https://", "http://")):
+            raise ValidationError(_("Use an https:// URL."))
+        allow_private = settings.SYNC_ALLOW_PRIVATE_ADDRESSES
+        if not allow_private and not url.lower().startswith("https://"):
+            raise ValidationError(_("Use an https:// URL: the portal only fetches over HTTPS."))
+        try:
+            check_url(url, allow_private=allow_private)
+        except UnsafeURLError as error:
+            # Its message names the address and why it is refused (loopback, private network...).
+            raise ValidationError(str(error)) from None
+        return url
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, secret = cleaned.get("kind"), cleaned.get("api_key")
+        if kind == "verda" and secret and ":" not in secret:
+            self.add_error("api_key", _("Verda needs “client_id:client_secret”: the two joined by a colon."))
+        return cleaned
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, comma-separated, with a header row."))

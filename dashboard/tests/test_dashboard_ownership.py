@@ -1,0 +1,194 @@
+"""Nobody sees or edits what belongs to another provider: every dashboard URL, GET and POST.
+
+charlie owns Beta. Acme's objects must be 404 for him under Acme's slug and under his own slug
+(Beta's), and anonymous visitors are sent to the login page.
+"""
+
+import pytest
+from django.urls import reverse
+
+from dashboard import urls as dashboard_urls
+from marketplace.models import Offer
+from portal.testing import make_offer
+from sync.models import SyncConnection, SyncRun
+
+# (url name, method, objects in the URL, POST data that would be valid for the object's owner)
+OFFER_DATA = {
+    "gpu_model": "",  # filled by the fixture: a GpuModel pk
+    "gpus_per_node": 8,
+    "pricing_type": "on_demand",
+    "price_per_gpu_hour": "1.00",
+    "currency": "USD",
+    "nodes_available": 1,
+    "nodes_total": 2,
+}
+CASES = [
+    ("dashboard:provider", "get", [], None),
+    ("dashboard:region_list", "get", [], None),
+    ("dashboard:region_create", "get", [], None),
+    ("dashboard:region_create", "post", [], {"code": "xx-1", "country": "FR"}),
+    ("dashboard:region_edit", "get", ["region"], None),
+    ("dashboard:region_edit", "post", ["region"], {"code": "hacked", "country": "FR"}),
+    ("dashboard:offer_list", "get", [], None),
+    ("dashboard:offer_create", "get", [], None),
+    ("dashboard:offer_create", "post", [], "offer"),
+    ("dashboard:offer_edit", "get", ["offer"], None),
+    ("dashboard:offer_edit", "post", ["offer"], "offer"),
+    ("dashboard:offer_withdraw", "post", ["offer"], {}),
+    ("dashboard:offer_reactivate", "post", ["offer"], {}),
+    ("dashboard:offer_confirm", "post", ["offer"], {}),
+    ("dashboard:offer_export", "get", [], None),
+    ("dashboard:offer_import", "get", [], None),
+    ("dashboard:offer_import", "post", [], "csv"),
+    ("dashboard:offer_import_confirm", "post", [], {"token": "x"}),
+    ("dashboard:connection_list", "get", [], None),
+    ("dashboard:connection_create", "get", [], None),
+    (
+        "dashboard:connection_create",
+        "post",
+        [],
+        {"kind": "feed", "name": "x", "base_url": "https://x.example/f.json", "interval_seconds": 60},
+    ),
+    ("dashboard:connection_detail", "get", ["connection"], None),
+    ("dashboard:connection_edit", "get", ["connection"], None),
+    (
+        "dashboard:connection_edit",
+        "post",
+        ["connection"],
+        {"kind": "feed", "name": "hacked", "base_url": "https://evil.example/f.json", "interval_seconds": 60},
+    ),
+    ("dashboard:connection_sync", "post", ["connection"], {}),
+    ("dashboard:connection_test", "post", ["connection"], {}),
+    ("dashboard:connection_enable", "post", ["connection"], {}),
+    ("dashboard:connection_disable", "post", ["connection"], {}),
+    ("dashboard:run_detail", "get", ["connection", "run"], None),
+]
+IDS = [f"{method.upper()} {name.split(':')[1]}" for name, method, _o, _d in CASES]
+CSV = (
+    "external_id,region,gpu,gpus_per_node,vcpus,ram_gb,storage_gb,gpu_interconnect,network,pricing_type,"
+    "min_term_months,price_per_gpu_hour,currency,nodes_available,nodes_total\n"
+    "new-1,eu-fra-1,h100-sxm,8,,,,,,on_demand,,1.00,USD,1,2\n"
+)
+
+
+@pytest.fixture
+def world(acme, beta, acme_fra, beta_nyc):
+    """Acme's and Beta's objects, one of each kind."""
+    objects = {}
+    for key, provider, region in [("acme", acme, acme_fra), ("beta", beta, beta_nyc)]:
+        connection = SyncConnection.objects.create(
+            provider=provider, name=f"{provider.slug} feed", base_url="https://feed.example/x.json"
+        )
+        objects[key] = {
+            "region": region,
+            "offer": make_offer(provider, region),
+            "connection": connection,
+            "run": SyncRun.objects.create(connection=connection),
+        }
+    return objects
+
+
+def _url(name: str, slug: str, objects: list[str], owned: dict) -> str:
+    kwargs = {"slug": slug}
+    if objects:
+        kwargs["pk"] = owned[objects[0]].pk
+    if len(objects) > 1:
+        kwargs["run_pk"] = owned[objects[1]].pk
+    return reverse(name, kwargs=kwargs)
+
+
+def _request(client, method: str, url: str, data, world):
+    if method == "get":
+        return client.get(url)
+    if data == "offer":
+        # Valid for Acme: Acme's region, so only the ownership check can refuse it.
+        data = {**OFFER_DATA, "region": world["acme"]["region"].pk, "gpu_model": world["acme"]["offer"].gpu_model_id}
+    if data == "csv":
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        data = {"file": SimpleUploadedFile("offers.csv", CSV.encode())}
+    return client.post(url, data)
+
+
+def _snapshot(world):
+    """What a forbidden request must not change."""
+    acme = world["acme"]
+    offer = Offer.objects.get(pk=acme["offer"].pk)
+    connection = SyncConnection.objects.get(pk=acme["connection"].pk)
+    return (
+        acme["region"].provider.regions.values_list("code", "country").order_by("pk")[::1],
+        (offer.status, offer.price_per_gpu_hour, offer.last_verified_at, offer.stale_at),
+        Offer.objects.count(),
+        (connection.name, connection.base_url, connection.enabled, connection.next_sync_at),
+        SyncConnection.objects.count(),
+    )
+
+
+def test_every_dashboard_url_is_covered():
+    names = {f"dashboard:{pattern.name}" for pattern in dashboard_urls.urlpatterns} - {"dashboard:home"}
+    assert names == {name for name, *_rest in CASES}
+
+
+@pytest.mark.parametrize(("name", "method", "objects", "data"), CASES, ids=IDS)
+def test_it_is_404_for_another_providers_slug(
+    client, charlie, world, django_capture_on_commit_callbacks, name, method, objects, data
+):
+    client.force_login(charlie)
+    before = _snapshot(world)
+    url = _url(name, "acme-gpu", objects, world["acme"])
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = _request(client, method, url, data, world)
+    assert response.status_code == 404
+    assert _snapshot(world) == before
+    assert callbacks == []  # no sync queued
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "objects", "data"),
+    [case for case in CASES if case[2]],
+    ids=[i for i, c in zip(IDS, CASES, strict=True) if c[2]],
+)
+def test_it_is_404_for_another_providers_objects_under_own_slug(
+    client, charlie, world, django_capture_on_commit_callbacks, name, method, objects, data
+):
+    client.force_login(charlie)
+    before = _snapshot(world)
+    url = _url(name, "beta-compute", objects, world["acme"])
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = _request(client, method, url, data, world)
+    assert response.status_code == 404
+    assert _snapshot(world) == before
+    assert callbacks == []
+
+
+def test_a_run_of_another_connection_of_the_same_provider_is_404_under_the_wrong_connection(client, alice, world):
+    other = SyncConnection.objects.create(provider=world["acme"]["region"].provider, base_url="https://b.example/")
+    client.force_login(alice)
+    url = reverse(
+        "dashboard:run_detail", kwargs={"slug": "acme-gpu", "pk": other.pk, "run_pk": world["acme"]["run"].pk}
+    )
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(("name", "method", "objects", "data"), CASES, ids=IDS)
+def test_anonymous_visitors_are_sent_to_login(client, world, name, method, objects, data):
+    url = _url(name, "acme-gpu", objects, world["acme"])
+    before = _snapshot(world)
+    response = _request(client, method, url, data, world)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login") + "?next=")
+    assert _snapshot(world) == before
+
+
+@pytest.mark.parametrize(("name", "method", "objects", "data"), [c for c in CASES if c[1] == "get"])
+def test_staff_of_the_provider_can_open_every_page(client, bob, world, name, method, objects, data):
+    client.force_login(bob)
+    response = client.get(_url(name, "acme-gpu", objects, world["acme"]))
+    assert response.status_code == 200
+
+
+def test_developer_without_provider_sees_an_invitation_to_apply(client, dave):
+    client.force_login(dave)
+    response = client.get(reverse("dashboard:home"))
+    assert response.status_code == 200
+    assert reverse("accounts:apply_provider") in response.text

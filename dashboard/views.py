@@ -1,0 +1,461 @@
+"""The provider dashboard: a member manages their provider's regions, offers and syncs.
+
+Every view fetches the provider through ``_provider()`` (404 unless the user is a member) and every
+object through that provider's relations, so nothing of another provider is reachable by URL.
+Owners and staff may do the same things for now; owner-only actions (team, profile) come later.
+"""
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from dashboard import csv_io, selectors
+from dashboard.forms import ConnectionForm, CsvUploadForm, OfferForm, RegionForm, add_service_errors
+from marketplace import services as offer_services
+from marketplace.models import Offer
+from portal.http import AuthenticatedHttpRequest
+from portal.lib.http import FetchError, GuardedClient
+from providers import services as provider_services
+from providers.models import Provider
+from providers.selectors import memberships_for_user
+from sync import services as sync_services
+from sync.adapters.base import AdapterError
+from sync.adapters.registry import ADAPTERS
+from sync.engine import connection_preview
+from sync.models import SyncConnection
+from sync.preview import InventoryPreview, inventory_preview
+
+logger = logging.getLogger(__name__)
+
+OFFERS_PER_PAGE = 50
+RUNS_PER_PAGE = 25
+PREVIEW_ROWS = 200  # a test connection shows this many offers, and counts the rest
+
+
+def _provider(request: AuthenticatedHttpRequest, slug: str) -> Provider:
+    """The provider ``slug`` if the user is one of its members, else 404."""
+    return get_object_or_404(Provider.objects.for_user(request.user), slug=slug)
+
+
+def provider_url(provider: Provider, name: str) -> str:
+    return reverse(f"dashboard:{name}", kwargs={"slug": provider.slug})
+
+
+def _back(request: AuthenticatedHttpRequest, default: str) -> str:
+    """Where a POST action returns: the page it came from (same site only), or ``default``."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+@login_required
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    memberships = memberships_for_user(user=request.user)
+    if len(memberships) == 1:
+        return redirect("dashboard:provider", slug=memberships[0].provider.slug)
+    return render(request, "dashboard/home.html", {"memberships": memberships})
+
+
+@login_required
+def provider_home(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(request, slug)
+    context = {
+        "provider": provider,
+        "tab": "overview",
+        "overview": selectors.provider_overview(provider=provider),
+        "connections": selectors.provider_connections(provider=provider),
+        "runs": selectors.provider_recent_runs(provider=provider),
+        "reviews": _gpu_names_awaiting_review(provider),
+    }
+    return render(request, "dashboard/provider.html", context)
+
+
+def _gpu_names_awaiting_review(provider: Provider):
+    """GPU names from this provider's syncs that the catalogue does not know yet."""
+    return provider.gpu_names_in_review.filter(resolved_at__isnull=True).order_by("-last_seen_at")
+
+
+# --- Regions -------------------------------------------------------------------------------
+
+
+@login_required
+def region_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(request, slug)
+    regions = selectors.provider_regions(provider=provider)
+    return render(request, "dashboard/region_list.html", {"provider": provider, "tab": "regions", "regions": regions})
+
+
+@login_required
+def region_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(request, slug)
+    form = RegionForm(request.POST or None, provider=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            region = provider_services.region_create(provider=provider, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Region %(code)s added.") % {"code": region.code})
+            return redirect("dashboard:region_list", slug=provider.slug)
+    return render(request, "dashboard/region_form.html", {"provider": provider, "tab": "regions", "form": form})
+
+
+@login_required
+def region_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    provider = _provider(request, slug)
+    region = get_object_or_404(provider.regions, pk=pk)
+    form = RegionForm(request.POST or None, instance=region, provider=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            provider_services.region_update(region=region, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Region %(code)s saved.") % {"code": region.code})
+            return redirect("dashboard:region_list", slug=provider.slug)
+    context = {"provider": provider, "tab": "regions", "form": form, "region": region}
+    return render(request, "dashboard/region_form.html", context)
+
+
+# --- Offers --------------------------------------------------------------------------------
+
+
+@login_required
+def offer_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(request, slug)
+    status = request.GET.get("status", "active")
+    if status not in selectors.OFFER_STATUS_FILTERS:
+        status = "active"
+    offers = selectors.provider_offers(provider=provider, status=status)
+    page = Paginator(offers, OFFERS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"provider": provider, "tab": "offers", "status": status, "page": page, "now": timezone.now()}
+    return render(request, "dashboard/offer_list.html", context)
+
+
+@login_required
+def offer_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(request, slug)
+    form = OfferForm(request.POST or None, provider=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            offer = offer_services.offer_create(provider=provider, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Offer %(offer)s created.") % {"offer": offer})
+            return redirect("dashboard:offer_list", slug=provider.slug)
+    return render(request, "dashboard/offer_form.html", {"provider": provider, "tab": "offers", "form": form})
+
+
+@login_required
+def offer_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    provider = _provider(request, slug)
+    offer = get_object_or_404(provider.offers.select_related("sync_connection"), pk=pk)
+    form = OfferForm(request.POST or None, instance=offer, provider=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            offer_services.offer_update(offer=offer, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Offer %(offer)s saved.") % {"offer": offer})
+            return redirect("dashboard:offer_list", slug=provider.slug)
+    context = {"provider": provider, "tab": "offers", "form": form, "offer": offer}
+    return render(request, "dashboard/offer_form.html", context)
+
+
+def _offer_action(
+    request: AuthenticatedHttpRequest, slug: str, pk: int, action: Callable[..., Offer], done: str
+) -> HttpResponse:
+    """Apply one service to an offer; answer htmx with the updated row, others with a redirect."""
+    provider = _provider(request, slug)
+    offer = get_object_or_404(provider.offers.select_related("region", "gpu_model", "sync_connection"), pk=pk)
+    try:
+        action(offer=offer)
+    except ValidationError as error:
+        if request.htmx:
+            return HttpResponse(" ".join(error.messages), status=400)
+        messages.error(request, " ".join(error.messages))
+    else:
+        if request.htmx:
+            context = {"provider": provider, "offer": offer, "now": timezone.now(), "back": request.POST.get("next")}
+            return render(request, "dashboard/offer_list.html#offer_row", context)
+        messages.success(request, done % {"offer": offer})
+    return redirect(_back(request, default=provider_url(provider, "offer_list")))
+
+
+@login_required
+@require_POST
+def offer_withdraw(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _offer_action(request, slug, pk, offer_services.offer_withdraw, _("Offer %(offer)s withdrawn."))
+
+
+@login_required
+@require_POST
+def offer_reactivate(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _offer_action(request, slug, pk, offer_services.offer_reactivate, _("Offer %(offer)s is listed again."))
+
+
+@login_required
+@require_POST
+def offer_confirm(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _offer_action(
+        request, slug, pk, offer_services.offer_confirm_available, _("Offer %(offer)s confirmed as still available.")
+    )
+
+
+@login_required
+def offer_export(request: AuthenticatedHttpRequest, slug: str) -> StreamingHttpResponse:
+    provider = _provider(request, slug)
+    offers = selectors.provider_offers(provider=provider, status="active").iterator(chunk_size=2000)
+    response = StreamingHttpResponse(csv_io.offers_csv_lines(offers), content_type="text/csv; charset=utf-8")
+    filename = f"{provider.slug}-offers-{timezone.now():%Y%m%d}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _import_session_key(provider: Provider) -> str:
+    return f"csv_import:{provider.pk}"
+
+
+@login_required
+def offer_import(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """Upload a CSV and preview it: every row's errors, or what confirming would change."""
+    provider = _provider(request, slug)
+    form = CsvUploadForm(request.POST or None, request.FILES or None)
+    context = {"provider": provider, "tab": "offers", "form": form, "columns": csv_io.COLUMNS}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > csv_io.MAX_BYTES:
+                raise csv_io.CsvFileError(_("The file is larger than 2 MB: split it into several imports."))
+            text = csv_io.csv_decode(upload.read())
+            plan = csv_io.offers_csv_plan(provider=provider, text=text)
+        except csv_io.CsvFileError as error:
+            form.add_error("file", str(error))
+        else:
+            context.update(plan=plan, filename=upload.name)
+            if plan.is_valid:
+                # The confirmation posts a token, not the file: the text waits in the session.
+                token = secrets.token_urlsafe(16)
+                request.session[_import_session_key(provider)] = {"token": token, "text": text, "name": upload.name}
+                context["token"] = token
+            return render(request, "dashboard/offer_import_preview.html", context)
+    return render(request, "dashboard/offer_import.html", context)
+
+
+@login_required
+@require_POST
+def offer_import_confirm(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(request, slug)
+    pending = request.session.get(_import_session_key(provider))
+    if not pending or not secrets.compare_digest(pending["token"], request.POST.get("token", "")):
+        messages.error(request, _("This import has expired or was already done. Please upload the file again."))
+        return redirect("dashboard:offer_import", slug=provider.slug)
+    plan = csv_io.offers_csv_import(provider=provider, text=pending["text"])
+    if not plan.is_valid:
+        # Offers changed since the preview: show the new errors; nothing was saved.
+        context = {"provider": provider, "tab": "offers", "plan": plan, "filename": pending["name"]}
+        return render(request, "dashboard/offer_import_preview.html", context)
+    del request.session[_import_session_key(provider)]
+    created, updated = plan.count("create"), plan.count("update")
+    messages.success(
+        request,
+        ngettext(
+            "Imported %(rows)d row: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
+            "Imported %(rows)d rows: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.",
+            len(plan.rows),
+        )
+        % {"rows": len(plan.rows), "created": created, "updated": updated, "unchanged": plan.count("unchanged")},
+    )
+    return redirect("dashboard:offer_list", slug=provider.slug)
+
+
+# --- Sync connections ----------------------------------------------------------------------
+
+
+@login_required
+def connection_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(request, slug)
+    connections = selectors.provider_connections(provider=provider)
+    context = {"provider": provider, "tab": "connections", "connections": connections}
+    return render(request, "dashboard/connection_list.html", context)
+
+
+@login_required
+def connection_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(request, slug)
+    form = ConnectionForm(request.POST or None, provider=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            connection = sync_services.connection_create(provider=provider, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, _("Connection %(name)s added: its first sync is due now.") % {"name": connection.name}
+            )
+            return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
+    context = {"provider": provider, "tab": "connections", "form": form, "kinds": _kinds_help()}
+    return render(request, "dashboard/connection_form.html", context)
+
+
+def _kinds_help() -> list[tuple[type, str]]:
+    """(adapter class, demo base URL) of every kind, for the help beside the connection form.
+
+    With the demo on, this portal serves a mock of each API under /demo/ (demo/urls.py).
+    """
+    site = settings.SITE_URL.rstrip("/")
+    return [
+        (adapter, f"{site}/demo/{adapter.demo_path}" if settings.DEMO_ENABLED else "") for adapter in ADAPTERS.values()
+    ]
+
+
+@login_required
+def connection_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    provider = _provider(request, slug)
+    connection = get_object_or_404(provider.sync_connections, pk=pk)
+    form = ConnectionForm(request.POST or None, instance=connection, provider=provider)
+    was_paused = connection.paused_at is not None
+    if request.method == "POST" and form.is_valid():
+        try:
+            # The "remove" box is only offered when a key is stored.
+            sync_services.connection_update(connection=connection, **{"remove_credentials": False, **form.cleaned_data})
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Connection %(name)s saved.") % {"name": connection.name})
+            if was_paused:
+                messages.success(request, _("Syncs resume now with the new settings."))
+            return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
+    context = {
+        "provider": provider,
+        "tab": "connections",
+        "form": form,
+        "connection": connection,
+        "kinds": _kinds_help(),
+    }
+    return render(request, "dashboard/connection_form.html", context)
+
+
+def _connection_detail_context(request: AuthenticatedHttpRequest, provider: Provider, pk: int) -> dict:
+    connection = get_object_or_404(selectors.provider_connections(provider=provider), pk=pk)
+    runs = Paginator(connection.runs.order_by("-started_at"), RUNS_PER_PAGE).get_page(request.GET.get("page"))
+    return {
+        "provider": provider,
+        "tab": "connections",
+        "connection": connection,
+        "runs": runs,
+        "reviews": _gpu_names_awaiting_review(provider),
+    }
+
+
+@login_required
+def connection_detail(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    provider = _provider(request, slug)
+    return render(request, "dashboard/connection_detail.html", _connection_detail_context(request, provider, pk))
+
+
+@dataclass
+class ConnectionTest:
+    """The outcome of "test connection": what would be listed, or why nothing can be."""
+
+    preview: InventoryPreview | None = None
+    error: str = ""
+
+    @property
+    def shown(self):
+        return self.preview.rows[:PREVIEW_ROWS] if self.preview else []
+
+    @property
+    def more(self) -> int:
+        return max(len(self.preview.rows) - PREVIEW_ROWS, 0) if self.preview else 0
+
+
+def _connection_test(connection: SyncConnection) -> ConnectionTest:
+    # Someone is waiting for the page: fewer and shorter retries than a scheduled sync.
+    client = GuardedClient(max_retries=1, max_retry_wait=3.0, total_timeout=30.0)
+    try:
+        with client:
+            inventory = connection_preview(connection=connection, client=client)
+    except (FetchError, AdapterError) as error:
+        return ConnectionTest(error=str(error))
+    except Exception:
+        logger.exception("test of connection %s failed unexpectedly", connection.pk)
+        return ConnectionTest(
+            error=_(
+                "The test stopped on an internal error; the portal's team can see it in the logs. Nothing was saved."
+            )
+        )
+    return ConnectionTest(preview=inventory_preview(inventory=inventory, provider=connection.provider))
+
+
+@login_required
+@require_POST
+def connection_test(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Fetch and parse the connection's inventory and show what a sync would list; save nothing."""
+    provider = _provider(request, slug)
+    context = _connection_detail_context(request, provider, pk)
+    context["test"] = _connection_test(context["connection"])
+    template = "dashboard/connection_detail.html"
+    if request.htmx:
+        template += "#test_result"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def connection_sync(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    provider = _provider(request, slug)
+    connection = get_object_or_404(provider.sync_connections, pk=pk)
+    sync_services.connection_sync_request(connection=connection)
+    messages.success(request, _("Sync queued: the run appears below within a few seconds (reload the page)."))
+    return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
+
+
+def _connection_set_enabled(request: AuthenticatedHttpRequest, slug: str, pk: int, enabled: bool) -> HttpResponse:
+    provider = _provider(request, slug)
+    connection = get_object_or_404(provider.sync_connections, pk=pk)
+    sync_services.connection_set_enabled(connection=connection, enabled=enabled)
+    if enabled:
+        messages.success(request, _("Connection %(name)s enabled.") % {"name": connection.name})
+    else:
+        messages.success(request, _("Connection %(name)s paused: no scheduled syncs.") % {"name": connection.name})
+    return redirect(_back(request, default=provider_url(provider, "connection_list")))
+
+
+@login_required
+@require_POST
+def connection_enable(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _connection_set_enabled(request, slug, pk, enabled=True)
+
+
+@login_required
+@require_POST
+def connection_disable(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    return _connection_set_enabled(request, slug, pk, enabled=False)
+
+
+@login_required
+def run_detail(request: AuthenticatedHttpRequest, slug: str, pk: int, run_pk: int) -> HttpResponse:
+    provider = _provider(request, slug)
+    connection = get_object_or_404(provider.sync_connections, pk=pk)
+    run = get_object_or_404(connection.runs, pk=run_pk)
+    context = {"provider": provider, "tab": "connections", "connection": connection, "run": run}
+    return render(request, "dashboard/run_detail.html", context)

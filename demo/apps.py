@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class DemoConfig(AppConfig):
+    """Installed only when DEMO_ENABLED (never in production): the demo partners, their feeds and
+    mock provider APIs served under /demo/, and the ``load_demo`` command."""
+
+    name = "demo"
+    verbose_name = "Demo"

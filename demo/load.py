@@ -1,0 +1,205 @@
+"""Loading the demo into the database; every step is idempotent (``manage.py load_demo``)."""
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Count
+from django.urls import reverse
+
+from demo.feeds import feed_for, offer_history
+from demo.partners import PARTNERS, PARTNERS_BY_SLUG, partner_offers
+from marketplace.gpu_catalogue import CERTIFICATIONS
+from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot
+from marketplace.services import offer_create
+from providers.models import Certification, Membership, Provider, Region
+from sync.engine import sync_connection_run
+from sync.models import SyncConnection, SyncRun
+
+CONNECTION_NAME = "Demo inventory feed"
+PROVIDER_USER_PARTNER = "lambda"
+SANDBOX_SLUG = "sandbox-cloud"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+
+
+LOGINS = (
+    DemoLogin("admin", "admin", "superuser: Django admin"),
+    DemoLogin("provider", "provider", "owner of Lambda and of Sandbox Cloud: provider dashboard"),
+    DemoLogin("developer", "developer", "developer: browse, apply to list an organisation"),
+)
+
+
+def demo_gpu_names_unknown() -> list[str]:
+    """GPU names used by the demo feeds that the GPU catalogue cannot resolve (should be none)."""
+    names = {offer.gpu for partner in PARTNERS for offer in partner_offers(partner)}
+    return sorted(name for name in names if GpuAlias.objects.resolve(name) is None)
+
+
+def demo_feed_url(slug: str) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("demo:feed", args=[slug])
+
+
+@transaction.atomic
+def demo_partners_load(*, now: datetime) -> list[SyncConnection]:
+    """Create or update the ten partners (approved), their regions and one feed connection each.
+
+    The connections point at the feeds this portal serves under /demo/ and are due at ``now``.
+    """
+    for slug, name in CERTIFICATIONS:
+        Certification.objects.get_or_create(slug=slug, defaults={"name": name})
+    connections = []
+    for partner in PARTNERS:
+        provider, _ = Provider.objects.update_or_create(
+            slug=partner.slug,
+            defaults={
+                "name": partner.name,
+                "hq_country": partner.hq_country,
+                "website": partner.website,
+                "description": partner.description,
+                "status": Provider.Status.APPROVED,
+            },
+        )
+        provider.certifications.set(Certification.objects.filter(slug__in=partner.certifications))
+        for region in partner.regions:
+            Region.objects.update_or_create(
+                provider=provider,
+                code=region.code,
+                defaults={"country": region.country, "city": region.city, "name": region.name},
+            )
+        connection, _ = SyncConnection.objects.update_or_create(
+            provider=provider,
+            name=CONNECTION_NAME,
+            defaults={
+                "kind": SyncConnection.FEED,
+                "base_url": demo_feed_url(partner.slug),
+                "interval_seconds": partner.interval_seconds,
+                "enabled": True,
+                "next_sync_at": now,
+            },
+        )
+        connections.append(connection)
+    return connections
+
+
+@transaction.atomic
+def demo_users_load() -> None:
+    """The three demo logins. Existing users keep their password and flags."""
+    if not User.objects.filter(username="admin").exists():
+        User.objects.create_superuser("admin", "admin@example.com", "admin")
+    provider_user = User.objects.filter(username="provider").first()
+    if provider_user is None:
+        provider_user = User.objects.create_user("provider", "provider@example.com", "provider")
+    Membership.objects.get_or_create(
+        user=provider_user,
+        provider=Provider.objects.get(slug=PROVIDER_USER_PARTNER),
+        defaults={"role": Membership.Role.OWNER},
+    )
+    # An empty organisation of the same user, to try the real-API adapters against the demo's mock
+    # APIs (/demo/api/<kind>) from the dashboard without mixing with Lambda's feed offers.
+    sandbox, _ = Provider.objects.get_or_create(
+        slug=SANDBOX_SLUG,
+        defaults={
+            "name": "Sandbox Cloud",
+            "hq_country": "DE",
+            "description": "A demo organisation with no offers of its own: connect one of the demo APIs.",
+            "status": Provider.Status.APPROVED,
+        },
+    )
+    Membership.objects.get_or_create(user=provider_user, provider=sandbox, defaults={"role": Membership.Role.OWNER})
+    if not User.objects.filter(username="developer").exists():
+        User.objects.create_user("developer", "developer@example.com", "developer")
+
+
+def demo_feeds_sync(*, connections: list[SyncConnection], now: datetime) -> list[tuple[SyncConnection, SyncRun | None]]:
+    """Apply each partner's feed as of ``now`` in-process (no HTTP), so the catalog is full at once.
+
+    The feeds are complete: offers that the live feed happens to leave out at this minute are
+    included too, so that every demo offer exists after the first load. A connection's run is
+    None when a worker was syncing it at that moment (it then does the job).
+    """
+    runs = []
+    for connection in connections:
+        feed = feed_for(PARTNERS_BY_SLUG[connection.provider.slug], now=now, complete=True)
+        runs.append((connection, sync_connection_run(connection=connection, payload=json.dumps(feed).encode())))
+    return runs
+
+
+# Offers the demo provider user maintains by hand (not in its API feed), so that editing one in
+# the dashboard sticks instead of being overwritten by the next sync.
+# Reserved 8-GPU NVLink/InfiniBand nodes; each entry: id, region, GPU, shape, term, price, nodes.
+_CLUSTER = dict(gpus_per_node=8, storage_gb=22000, gpu_interconnect="nvlink", network="infiniband")
+MANUAL_OFFERS = tuple(
+    dict(
+        _CLUSTER,
+        external_id=external_id,
+        region=region,
+        gpu=gpu,
+        vcpus=vcpus,
+        ram_gb=ram_gb,
+        pricing_type="reserved",
+        min_term_months=term,
+        price_per_gpu_hour=Decimal(price),
+        nodes_available=available,
+        nodes_total=total,
+    )
+    for external_id, region, gpu, vcpus, ram_gb, term, price, available, total in (
+        ("1cc-b200-us-east-1", "us-east-1", "b200", 224, 2900, 6, "3.49", 16, 64),
+        ("1cc-h200-us-south-1", "us-south-1", "h200", 208, 2200, 12, "2.79", 8, 32),
+        ("1cc-h100-europe-central-1", "europe-central-1", "h100-sxm", 208, 1800, 3, "2.19", 12, 24),
+    )
+)
+
+
+def demo_manual_offers_load() -> int:
+    """Create the demo provider's hand-maintained offers once; later edits made in the dashboard stay."""
+    provider = Provider.objects.get(slug=PROVIDER_USER_PARTNER)
+    created = 0
+    for values in MANUAL_OFFERS:
+        if Offer.objects.filter(provider=provider, external_id=values["external_id"]).exists():
+            continue
+        fields = dict(values)
+        fields["region"] = provider.regions.get(code=fields["region"])
+        fields["gpu_model"] = GpuModel.objects.get(slug=fields.pop("gpu"))
+        offer_create(provider=provider, **fields)
+        created += 1
+    return created
+
+
+@transaction.atomic
+def demo_history_backfill(*, now: datetime, days: int = 7) -> int:
+    """Give demo offers with fewer than two snapshots a week of price and availability history,
+    computed from the same functions as the live feeds, so offer pages show charts at once.
+
+    Returns the number of snapshots created; a second call creates none.
+    """
+    demo_offers = {(partner.slug, offer.id): offer for partner in PARTNERS for offer in partner_offers(partner)}
+    offers = (
+        Offer.objects.filter(provider__slug__in=PARTNERS_BY_SLUG, source=Offer.Source.SYNC)
+        .annotate(snapshot_count=Count("snapshots"))
+        .filter(snapshot_count__lt=2)
+        .select_related("provider")
+    )
+    snapshots = []
+    for offer in offers:
+        demo_offer = demo_offers.get((offer.provider.slug, offer.external_id))
+        if demo_offer is None:
+            continue
+        # Never above the offer's current total, which an admin may have lowered.
+        cap = offer.nodes_total if offer.nodes_total is not None else demo_offer.nodes_total
+        first = offer.snapshots.order_by("recorded_at").values_list("recorded_at", flat=True).first()
+        snapshots += [
+            OfferSnapshot(offer=offer, recorded_at=at, price_per_gpu_hour=price, nodes_available=min(nodes, cap))
+            for at, price, nodes in offer_history(demo_offer, until=first or now, days=days)
+        ]
+    OfferSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    return len(snapshots)

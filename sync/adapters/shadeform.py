@@ -1,0 +1,251 @@
+"""Shadeform: GPU instance types of many underlying clouds, with per-region availability.
+
+Based on Shadeform's API reference (https://docs.shadeform.ai/api-reference/instances/instances-types,
+and the OpenAPI document of github.com/shadeform/docs: ``InstanceTypesResponse``,
+``InstanceType``, ``Configuration``, ``Availability``, ``HourlyPrice`` "the hourly price of the
+instance in cents", security scheme ``X-API-KEY`` header), its guide "Finding the most
+affordable GPUs", and SkyPilot's ``sky/catalog/data_fetchers/fetch_shadeform.py``.
+
+Request: ``GET {base_url}/v1/instances/types`` with ``X-API-KEY: <API key>``; no filter, so
+unavailable types come back too (they are listed as sold out). The base URL is
+``https://api.shadeform.ai``. Response::
+
+    {"instance_types": [{
+        "cloud": "hyperstack", "shade_instance_type": "A6000", "cloud_instance_type": "gpu_1x_a6000",
+        "configuration": {"memory_in_gb": 48, "storage_in_gb": 256, "vcpus": 6, "num_gpus": 1,
+                          "gpu_type": "A6000", "interconnect": "pcie", "nvlink": false,
+                          "vram_per_gpu_in_gb": 48, "os_options": [...], "gpu_manufacturer": "nvidia"},
+        "hourly_price": 57, "deployment_type": "vm",
+        "availability": [{"region": "canada-1", "available": true, "display_name": "CA, Montreal"}],
+        "boot_time": {"min_boot_in_sec": 180, "max_boot_in_sec": 300}}]}
+
+What the adapter promises (docs/adapters/shadeform.md has the full mapping):
+
+- one on-demand offer per (cloud, instance type, region listed in ``availability``): available
+  (count not published, nodes_available None) or sold out (0) as ``available`` says;
+- the external id keeps the underlying cloud: ``{cloud}:{cloud_instance_type}:{region}``;
+- price per GPU-hour = hourly_price / 100 / num_gpus, in USD;
+- the GPU name is ``gpu_type`` plus the interconnect and the VRAM per GPU when Shadeform gives
+  them ("H100 pcie 80GB", "A100 sxm4 40GB"), since one gpu_type covers several catalogue models;
+- country comes from REGIONS, a table of Shadeform region codes; an unknown code is held back
+  with a warning naming it (with Shadeform's display name), never guessed;
+- CPU-only types are ignored; a price of 0 is held back with a warning; availability entries
+  with a ``rental_type`` other than on-demand are ignored (the reference documents no price
+  for them); one malformed type is skipped with a warning; a payload of the wrong shape, an
+  error body or a payload where every type is malformed raises AdapterError.
+"""
+
+from collections import Counter
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
+from sync.adapters.base import Adapter, AdapterError
+from sync.adapters.reading import (
+    BadEntry,
+    load_api_json,
+    none_readable,
+    read_cents,
+    to_price_places,
+    unknown_region_warning,
+    whole_or_none,
+    zero_price_warning,
+)
+
+PATH = "/v1/instances/types"
+
+# Shadeform region codes -> (country, city). Codes are Shadeform's own (city-country-n) or those
+# it passes through from the underlying cloud; collected from Shadeform's reference and guides
+# and from public clients of the API. Only codes whose country is certain are listed: an
+# unknown code holds its offers back with a warning, so the table grows from real payloads.
+REGIONS: dict[str, tuple[str, str]] = {
+    "canada-1": ("CA", ""),
+    "norway-1": ("NO", ""),
+    "us-central-1": ("US", ""),
+    "us-central-2": ("US", ""),
+    "us-east-1": ("US", ""),
+    "us-east-2": ("US", ""),
+    "us-west-1": ("US", ""),
+    "us-west-2": ("US", ""),
+    "us-west-3": ("US", ""),
+    "us-south-1": ("US", ""),
+    "us-midwest-1": ("US", ""),
+    "us-east1-a": ("US", ""),
+    "eu-iceland1-a": ("IS", ""),
+    "dulles-usa-1": ("US", "Dulles"),
+    "houston-usa-1": ("US", "Houston"),
+    "desmoines-usa-1": ("US", "Des Moines"),
+    "kansascity-usa-1": ("US", "Kansas City"),
+    "kansascity-usa-2": ("US", "Kansas City"),
+    "helsinki-finland-1": ("FI", "Helsinki"),
+    "helsinki-finland-2": ("FI", "Helsinki"),
+    "helsinki-finland-5": ("FI", "Helsinki"),
+    "reykjanesbaer-iceland-1": ("IS", "Reykjanesbær"),
+}
+
+
+class ShadeformAdapter(Adapter):
+    kind = "shadeform"
+    label = "Shadeform API"
+    base_url_example = "https://api.shadeform.ai"
+    base_url_help = _("Shadeform's API base URL, without /v1.")
+    credentials_help = _("A Shadeform API key, sent as the X-API-KEY header.")
+    demo_path = "api/shadeform"
+
+    def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
+        """GET every instance type (available or not) with the API key in ``X-API-KEY``."""
+        headers = {"Accept": "application/json", **({"X-API-KEY": credentials} if credentials else {})}
+        return client.get(api_url(base_url), headers=headers).content
+
+    def parse(self, payload: bytes) -> ParsedInventory:
+        """Normalize a ``/v1/instances/types`` response (see the module docstring)."""
+        document = load_api_json(
+            payload, api="Shadeform API", address="https://api.shadeform.ai", what="Shadeform API response"
+        )
+        if not isinstance(document, dict):
+            raise AdapterError("The Shadeform API response is not a JSON object.", permanent=True)
+        items = document.get("instance_types")
+        if not isinstance(items, list):
+            raise _error_body(document) or AdapterError(
+                'The Shadeform API response has no "instance_types" list: is the base URL the Shadeform '
+                "API (https://api.shadeform.ai)?",
+                permanent=True,
+            )
+
+        offers: list[NormalizedOffer] = []
+        warnings: list[str] = []
+        regions: dict[str, NormalizedRegion] = {}
+        unknown_regions: Counter[str] = Counter()
+        unknown_names: dict[str, str] = {}
+        broken = no_region = 0
+        for index, item in enumerate(items):
+            try:
+                entry = _Entry.read(item)
+            except BadEntry as exc:
+                broken += 1
+                warnings.append(f"instance_types[{index}] skipped: {exc}.")
+                continue
+            if entry is None:
+                continue  # CPU only
+            if entry.price_cents == 0:
+                warnings.append(zero_price_warning(entry.label))
+                continue
+            if not entry.availability:
+                no_region += 1
+            for code, available, display_name in entry.availability:
+                if code not in REGIONS:
+                    unknown_regions[code] += 1
+                    unknown_names.setdefault(code, display_name)
+                    continue
+                country, city = REGIONS[code]
+                regions.setdefault(code, NormalizedRegion(code, country, city, display_name))
+                offers.append(entry.offer(code, available))
+        if items and broken == len(items):
+            raise none_readable(broken, "instance types in the Shadeform API response", warnings[0])
+        if no_region:
+            warnings.append(f"{no_region} instance type(s) list no region at all and give no offer.")
+        for code, count in unknown_regions.items():
+            shown = f' ("{unknown_names[code]}")' if unknown_names[code] else ""
+            warnings.append(
+                unknown_region_warning(api="Shadeform", noun="region", quoted_code=f'"{code}"{shown}', count=count)
+            )
+        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
+
+
+def api_url(base_url: str) -> str:
+    """``{base_url}/v1/instances/types``; a base URL that already ends in /v1 is accepted."""
+    base = base_url.rstrip("/").removesuffix(PATH).removesuffix("/v1")
+    return base + PATH
+
+
+class _Entry:
+    """One GPU instance type of one underlying cloud, read from the payload."""
+
+    def __init__(self, item: dict, config: dict, *, gpus: int, price_cents: Decimal):
+        self.cloud = item["cloud"]
+        self.instance_type = item.get("cloud_instance_type") or item["shade_instance_type"]
+        self.label = f'Instance type "{self.cloud}:{self.instance_type}"'
+        self.gpus, self.price_cents = gpus, price_cents
+        form = str(_setting(item, config, "interconnect") or "").strip().lower()
+        form = form if form.startswith("sxm") or form == "pcie" else ""
+        self.gpu_memory_gb = whole_or_none(_setting(item, config, "vram_per_gpu_in_gb")) or None
+        # One gpu_type covers several GPUs ("H100" is sold as PCIe and SXM, "A100" as 40 GB PCIe
+        # and SXM): the name keeps the form and memory Shadeform states, so that the alias table
+        # maps "A100 pcie 40GB" and "A100 sxm4 40GB" to different models instead of guessing.
+        memory = f"{self.gpu_memory_gb}GB" if self.gpu_memory_gb else ""
+        self.gpu = " ".join(part for part in (_setting(item, config, "gpu_type"), form, memory) if part)
+        nvlink = _setting(item, config, "nvlink") is True
+        self.interconnect = "nvlink" if form.startswith("sxm") or nvlink else "pcie" if form == "pcie" else ""
+        self.vcpus = whole_or_none(_setting(item, config, "vcpus"))
+        self.ram_gb = whole_or_none(_setting(item, config, "memory_in_gb"))
+        self.storage_gb = whole_or_none(_setting(item, config, "storage_in_gb"))
+        self.availability = _availability(item)
+
+    @classmethod
+    def read(cls, item) -> "_Entry | None":
+        """Read one instance type; None for a CPU-only type. Raises BadEntry."""
+        if not isinstance(item, dict):
+            raise BadEntry("it is not an object")
+        for name in ("cloud", "shade_instance_type"):
+            if not isinstance(item.get(name), str) or not item[name]:
+                raise BadEntry(f'its "{name}" is missing')
+        config = item.get("configuration") if isinstance(item.get("configuration"), dict) else {}
+        gpus = _setting(item, config, "num_gpus")
+        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
+            raise BadEntry('its GPU count ("configuration.num_gpus") is missing or not a whole number')
+        if gpus == 0:
+            return None
+        if not isinstance(_setting(item, config, "gpu_type"), str) or not _setting(item, config, "gpu_type"):
+            raise BadEntry('it names no GPU ("configuration.gpu_type")')
+        cents = read_cents(item.get("hourly_price"), "hourly_price")
+        return cls(item, config, gpus=gpus, price_cents=cents)
+
+    def offer(self, region: str, available: bool) -> NormalizedOffer:
+        price = to_price_places(self.price_cents / 100 / self.gpus)
+        return NormalizedOffer(
+            external_id=f"{self.cloud}:{self.instance_type}:{region}",
+            region=region,
+            gpu_model_raw=self.gpu,
+            gpus_per_node=self.gpus,
+            pricing_type="on_demand",
+            price_per_gpu_hour=price,
+            currency="USD",
+            nodes_available=None if available else 0,
+            vcpus=self.vcpus,
+            ram_gb=self.ram_gb,
+            storage_gb=self.storage_gb,
+            gpu_interconnect=self.interconnect,
+            gpu_memory_gb=self.gpu_memory_gb,
+        )
+
+
+def _setting(item: dict, config: dict, name: str):
+    # The reference nests specs in "configuration"; newer responses repeat them at the top level.
+    return config[name] if config.get(name) is not None else item.get(name)
+
+
+def _availability(item: dict) -> list[tuple[str, bool, str]]:
+    """``(region, available, display name)`` of the on-demand entries, first one per region."""
+    listed = item.get("availability") or []
+    if not isinstance(listed, list):
+        raise BadEntry('its "availability" is not a list')
+    seen: dict[str, tuple[str, bool, str]] = {}
+    for entry in listed:
+        if not isinstance(entry, dict) or not isinstance(entry.get("region"), str) or not entry["region"]:
+            raise BadEntry("an availability entry has no region")
+        if entry.get("rental_type") not in (None, "on_demand"):
+            continue  # spot entries: the reference documents no price for them
+        display_name = entry.get("display_name") if isinstance(entry.get("display_name"), str) else ""
+        seen.setdefault(entry["region"], (entry["region"], entry.get("available") is True, display_name))
+    return list(seen.values())
+
+
+def _error_body(document: dict) -> AdapterError | None:
+    """An error object instead of instance types: ``{"error": ...}`` or ``{"message": ...}``."""
+    error = document.get("error") or document.get("message")
+    if not error:
+        return None
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("code") or error
+    return AdapterError(f"The Shadeform API answered with an error: {str(error)[:200]}")

@@ -1,0 +1,300 @@
+"""Verda (formerly DataCrunch): instance types with on-demand and spot prices, and where each is free.
+
+Based on Verda's public API (https://api.verda.com/v1/docs, formerly api.datacrunch.io/v1/docs)
+as its official Python SDK uses it (github.com/verda-cloud/sdk-python: ``authentication``,
+``instance_types``, ``instances.get_availabilities``, ``constants.Locations``), the OpenAPI
+description of the DataCrunch public API (OAuth, Instance Types, Instance Availability), and
+SkyPilot's ``sky/catalog/data_fetchers/fetch_verda.py``.
+
+Requests, with the base URL ``https://api.verda.com``:
+
+1. ``POST /v1/oauth2/token`` with the JSON body ``{"grant_type": "client_credentials",
+   "client_id": ..., "client_secret": ...}`` -> ``{"access_token": ..., "token_type": "Bearer",
+   "expires_in": 3600, ...}``. The connection's one credentials string holds both, as
+   ``client_id:client_secret`` (split at the first colon).
+2. ``GET /v1/instance-types?currency=usd`` -> ``[{"instance_type": "1H100.80S.30V",
+   "name": "H100 SXM5 80GB", "model": "H100", "price_per_hour": "2.19", "spot_price": "1.10",
+   "currency": "usd", "gpu": {"description": "1x H100 SXM5 80GB", "number_of_gpus": 1},
+   "gpu_memory": {"size_in_gigabytes": 80}, "cpu": {"number_of_cores": 30},
+   "memory": {"size_in_gigabytes": 120}, ...}]``; prices are per instance-hour.
+3. ``GET /v1/instance-availability?is_spot=false`` and ``?is_spot=true`` ->
+   ``[{"location_code": "FIN-01", "availabilities": ["1H100.80S.30V", ...]}]``: the types that
+   can be deployed now, per location, for on-demand and for spot.
+
+Each with ``Authorization: Bearer <access_token>``. Errors come as ``{"code": ..., "message": ...}``.
+
+Since that is four requests, ``fetch()`` returns ONE combined JSON payload, which ``parse()``
+reads and which ``parse_provider_payload --file`` takes for this adapter::
+
+    {"instance_types": <GET /v1/instance-types>,
+     "availability": <GET /v1/instance-availability?is_spot=false>,
+     "spot_availability": <GET /v1/instance-availability?is_spot=true>}
+
+What the adapter promises (docs/adapters/verda.md has the full mapping):
+
+- per GPU type, one on-demand offer and (when it has a spot price) one spot offer per location
+  where that kind is available now (count not published: nodes_available None); a type free
+  nowhere is listed as sold out (0) in every location of ``sold_out_locations``;
+- price per GPU-hour = price per instance-hour / number_of_gpus, in the type's currency (USD);
+- CPU-only types are ignored; a price of 0 is held back with a warning; a location missing
+  from LOCATIONS is held back with a warning naming it;
+- one malformed type is skipped with a warning; a payload of the wrong shape, an error body
+  or a payload where every type is malformed raises AdapterError.
+"""
+
+import json
+import re
+from collections import Counter
+from decimal import Decimal
+from typing import ClassVar
+
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
+from sync.adapters.base import Adapter, AdapterError
+from sync.adapters.reading import (
+    BadEntry,
+    load_api_json,
+    none_readable,
+    read_cents,
+    to_price_places,
+    unknown_region_warning,
+    whole_or_none,
+)
+
+OAUTH_PATH = "/v1/oauth2/token"
+TYPES_PATH = "/v1/instance-types"
+AVAILABILITY_PATH = "/v1/instance-availability"
+
+# Verda's location codes -> (country, city, name). Source: the SDK's Locations constants and the
+# GET /v1/locations answers its tests use ({"code": "FIN-01", "name": "Finland 1", "country_code": "FI"}).
+LOCATIONS: dict[str, tuple[str, str, str]] = {
+    "FIN-01": ("FI", "Helsinki", "Finland 1"),
+    "FIN-02": ("FI", "Helsinki", "Finland 2"),
+    "FIN-03": ("FI", "Helsinki", "Finland 3"),
+    "ICE-01": ("IS", "Reykjanesbær", "Iceland 1"),
+}
+
+PLANS = (("on_demand", "price_per_hour", "availability"), ("spot", "spot_price", "spot_availability"))
+
+
+class VerdaAdapter(Adapter):
+    kind = "verda"
+    label = "Verda (DataCrunch)"
+    base_url_example = "https://api.verda.com"
+    base_url_help = _("Verda's (DataCrunch's) API base URL, without /v1.")
+    credentials_help = _("Your OAuth client id and secret, joined by a colon: “client_id:client_secret”.")
+    demo_path = "api/verda"
+
+    # Where a type free nowhere is shown as sold out; narrow it to list such types in fewer places.
+    sold_out_locations: ClassVar[tuple[str, ...]] = tuple(LOCATIONS)
+
+    def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
+        """Get a token with the client credentials, then the three lists; return them combined."""
+        client_id, _colon, client_secret = credentials.partition(":")
+        if not client_id or not client_secret:
+            raise AdapterError(
+                "Verda needs an OAuth client: enter the credentials as client_id:client_secret "
+                "(both from the Verda dashboard).",
+                permanent=True,
+            )
+        base = api_base(base_url)
+        token = client.post(
+            base + OAUTH_PATH,
+            headers={"Accept": "application/json"},
+            json={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
+        )
+        answer = _load(token.content, what="token")
+        access_token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not isinstance(access_token, str) or not access_token:
+            raise _error_body(answer) or AdapterError(
+                "The Verda token endpoint answered without an access token.", permanent=True
+            )
+        headers = {"Accept": "application/json", "Authorization": f"Bearer {access_token}"}
+        combined = {
+            "instance_types": client.get(base + TYPES_PATH, headers=headers, params={"currency": "usd"}),
+            "availability": client.get(base + AVAILABILITY_PATH, headers=headers, params={"is_spot": "false"}),
+            "spot_availability": client.get(base + AVAILABILITY_PATH, headers=headers, params={"is_spot": "true"}),
+        }
+        return json.dumps({part: _load(response.content, what=part) for part, response in combined.items()}).encode()
+
+    def parse(self, payload: bytes) -> ParsedInventory:
+        """Normalize the combined payload (see the module docstring)."""
+        document = _load(payload, what="payload")
+        if not isinstance(document, dict):
+            raise AdapterError(
+                "The Verda payload must be the combined JSON object "
+                '{"instance_types": [...], "availability": [...], "spot_availability": [...]} '
+                "(see docs/adapters/verda.md); this is not an object.",
+                permanent=True,
+            )
+        if error := _error_body(document):
+            raise error
+        missing = [part for part in ("instance_types", "availability", "spot_availability") if part not in document]
+        if missing:
+            raise AdapterError(
+                f"The Verda payload lacks {', '.join(missing)}: it must be the combined object "
+                '{"instance_types": [...], "availability": [...], "spot_availability": [...]} '
+                "(see docs/adapters/verda.md).",
+                permanent=True,
+            )
+        types = document["instance_types"]
+        if not isinstance(types, list):
+            raise _error_body(types) or AdapterError('The Verda "instance_types" is not a list.', permanent=True)
+        free = {plan: _free_locations(document[part], part) for plan, _, part in PLANS}
+
+        offers: list[NormalizedOffer] = []
+        warnings: list[str] = []
+        regions: dict[str, NormalizedRegion] = {}
+        unknown: Counter[str] = Counter()
+        broken = 0
+        for index, item in enumerate(types):
+            try:
+                entry = _Entry.read(item)
+            except BadEntry as exc:
+                broken += 1
+                name = item.get("instance_type") if isinstance(item, dict) else None
+                warnings.append(f"{_label(name, index)} skipped: {exc}.")
+                continue
+            if entry is None:
+                continue  # CPU only
+            for plan, price_field, _availability in PLANS:
+                price = entry.prices[plan]
+                where = [code for code, listed in free[plan].items() if entry.instance_type in listed]
+                if price is None or (plan == "spot" and price == 0 and not where):
+                    continue  # no such plan for this type
+                if price == 0:
+                    warnings.append(
+                        f"{_label(entry.instance_type)} has a {price_field} of 0: its {plan.replace('_', '-')} "
+                        "offers are held back (a zero price is a placeholder, not an offer)."
+                    )
+                    continue
+                nodes_available = None if where else 0
+                for code in where or self.sold_out_locations:
+                    if code not in LOCATIONS:
+                        unknown[code] += 1
+                        continue
+                    country, city, name = LOCATIONS[code]
+                    regions.setdefault(code, NormalizedRegion(code, country, city, name))
+                    offers.append(entry.offer(plan, code, nodes_available))
+        if types and broken == len(types):
+            raise none_readable(broken, "instance types in the Verda payload", warnings[0])
+        for code, count in unknown.items():
+            warnings.append(unknown_region_warning(api="Verda", noun="location", quoted_code=f'"{code}"', count=count))
+        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
+
+
+def api_base(base_url: str) -> str:
+    """The API root without /v1: ``https://api.verda.com`` and ``https://api.verda.com/v1`` both work."""
+    return base_url.rstrip("/").removesuffix("/v1")
+
+
+class _Entry:
+    """One GPU instance type, read from the payload."""
+
+    def __init__(self, item: dict, *, gpus: int, prices: dict[str, Decimal | None]):
+        self.instance_type, self.gpus, self.prices = item["instance_type"], gpus, prices
+        gpu = item.get("gpu") if isinstance(item.get("gpu"), dict) else {}
+        description = re.sub(r"^\d+\s*x\s+", "", str(gpu.get("description") or "")).strip()
+        # "name" is the most precise ("H100 SXM5 80GB"); "model" alone ("A100") can be ambiguous.
+        self.gpu = next(
+            (str(value).strip() for value in (item.get("name"), description, item.get("model")) if value), ""
+        )
+        self.currency = str(item.get("currency") or "usd").upper()
+        self.vcpus = _size(item, "cpu", "number_of_cores")
+        self.ram_gb = _size(item, "memory", "size_in_gigabytes")
+        self.storage_gb = _size(item, "storage", "size_in_gigabytes")
+        vram = _size(item, "gpu_memory", "size_in_gigabytes")  # the whole machine's, not one GPU's
+        self.gpu_memory_gb = vram // gpus if vram else None
+        form = self.gpu.lower()
+        self.interconnect = "nvlink" if "sxm" in form else "pcie" if "pcie" in form else ""
+
+    @classmethod
+    def read(cls, item) -> "_Entry | None":
+        """Read one instance type; None for a CPU-only type. Raises BadEntry."""
+        if not isinstance(item, dict):
+            raise BadEntry("it is not an object")
+        if not isinstance(item.get("instance_type"), str) or not item["instance_type"]:
+            raise BadEntry('its "instance_type" is missing')
+        gpus = item.get("gpu", {}).get("number_of_gpus") if isinstance(item.get("gpu"), dict) else None
+        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
+            raise BadEntry('its GPU count ("gpu.number_of_gpus") is missing or not a whole number')
+        if gpus == 0:
+            return None
+        prices = {plan: _price(item.get(field), field) for plan, field, _availability in PLANS}
+        if prices["on_demand"] is None:
+            raise BadEntry('its "price_per_hour" is missing')
+        entry = cls(item, gpus=gpus, prices=prices)
+        if not entry.gpu:
+            raise BadEntry('it names no GPU ("name", "gpu.description" or "model")')
+        return entry
+
+    def offer(self, plan: str, location: str, nodes_available: int | None) -> NormalizedOffer:
+        price = to_price_places(self.prices[plan] / self.gpus)
+        return NormalizedOffer(
+            external_id=f"{self.instance_type}:{location}:{plan}",
+            region=location,
+            gpu_model_raw=self.gpu,
+            gpus_per_node=self.gpus,
+            pricing_type=plan,
+            price_per_gpu_hour=price,
+            currency=self.currency,
+            nodes_available=nodes_available,
+            vcpus=self.vcpus,
+            ram_gb=self.ram_gb,
+            storage_gb=self.storage_gb,
+            gpu_interconnect=self.interconnect,
+            gpu_memory_gb=self.gpu_memory_gb,
+        )
+
+
+def _price(value, field: str) -> Decimal | None:
+    """A price per instance-hour, given as a string ("2.19") or a number; None when absent."""
+    if value is None or value == "":
+        return None
+    return read_cents(value, field)
+
+
+def _size(item: dict, group: str, field: str) -> int | None:
+    return whole_or_none(item.get(group).get(field) if isinstance(item.get(group), dict) else None)
+
+
+def _free_locations(listing, part: str) -> dict[str, set[str]]:
+    """``{location_code: {instance types free there}}`` from an instance-availability answer."""
+    if not isinstance(listing, list):
+        raise _error_body(listing) or AdapterError(
+            f'The Verda "{part}" must be the list GET /v1/instance-availability returns.', permanent=True
+        )
+    free: dict[str, set[str]] = {}
+    for index, location in enumerate(listing):
+        code = location.get("location_code") if isinstance(location, dict) else None
+        names = location.get("availabilities") if isinstance(location, dict) else None
+        if not isinstance(code, str) or not code or not isinstance(names, list):
+            raise AdapterError(
+                f'The Verda "{part}"[{index}] is not a {{"location_code", "availabilities"}} object.', permanent=True
+            )
+        free.setdefault(code, set()).update(name for name in names if isinstance(name, str))
+    return free
+
+
+def _load(payload: bytes, *, what: str):
+    return load_api_json(
+        payload, api="Verda API", address="https://api.verda.com", what=f"Verda {what}", detail=f" ({what})"
+    )
+
+
+def _error_body(document) -> AdapterError | None:
+    """Verda's ``{"code": ..., "message": ...}`` error object, in words a provider can act on."""
+    if not isinstance(document, dict) or not ("code" in document and "message" in document):
+        return None
+    code = str(document.get("code"))
+    return AdapterError(
+        f"The Verda API answered with an error: {str(document.get('message'))[:200]} ({code}).",
+        permanent=code in {"unauthorized_request", "forbidden_action"},
+    )
+
+
+def _label(name, index: int | None = None) -> str:
+    if isinstance(name, str) and name:
+        return f'Instance type "{name[:60]}"'
+    return f"instance_types[{index}]"
