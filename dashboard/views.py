@@ -123,7 +123,7 @@ def region_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpRe
     form = RegionForm(request.POST or None, instance=region, provider=provider)
     if request.method == "POST" and form.is_valid():
         try:
-            provider_services.region_update(region=region, **form.cleaned_data)
+            offer_services.offers_region_update(region=region, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -14,8 +14,8 @@ from django.urls import reverse
 from demo.feeds import feed_for, offer_history
 from demo.partners import PARTNERS, PARTNERS_BY_SLUG, partner_offers
 from marketplace.gpu_catalogue import CERTIFICATIONS
-from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot
-from marketplace.services import offer_create
+from marketplace.models import GpuAlias, GpuModel, Offer
+from marketplace.services import offer_create, snapshots_record
 from providers.models import Certification, Membership, Provider, Region
 from sync.engine import sync_connection_run
 from sync.models import SyncConnection, SyncRun
@@ -42,7 +42,7 @@ LOGINS = (
 def demo_gpu_names_unknown() -> list[str]:
     """GPU names used by the demo feeds that the GPU catalogue cannot resolve (should be none)."""
     names = {offer.gpu for partner in PARTNERS for offer in partner_offers(partner)}
-    return sorted(name for name in names if GpuAlias.objects.resolve(name) is None)
+    return sorted(name for name, gpu_model in GpuAlias.objects.resolve_many(names).items() if gpu_model is None)
 
 
 def demo_feed_url(slug: str) -> str:
@@ -198,8 +198,8 @@ def demo_history_backfill(*, now: datetime, days: int = 7) -> int:
         cap = offer.nodes_total if offer.nodes_total is not None else demo_offer.nodes_total
         first = offer.snapshots.order_by("recorded_at").values_list("recorded_at", flat=True).first()
         snapshots += [
-            OfferSnapshot(offer=offer, recorded_at=at, price_per_gpu_hour=price, nodes_available=min(nodes, cap))
+            (offer.pk, at, price, min(nodes, cap))
             for at, price, nodes in offer_history(demo_offer, until=first or now, days=days)
         ]
-    OfferSnapshot.objects.bulk_create(snapshots, batch_size=2000)
+    snapshots_record(snapshots)
     return len(snapshots)

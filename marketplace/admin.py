@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
+from marketplace import services
 from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot, normalize_gpu_name
 
 admin.site.site_header = _("GPU Marketplace administration")
@@ -68,8 +69,26 @@ class GpuAliasAdmin(admin.ModelAdmin):
     readonly_fields = ["normalized"]
 
 
+class OfferAdminForm(forms.ModelForm):
+    """Saving goes through the offer services, as on the dashboard: freshness, snapshots and the
+    rules about synced offers are the same whoever edits. Status changes are list actions."""
+
+    class Meta:
+        model = Offer
+        fields = ["provider", *sorted(services.OFFER_FIELDS)]
+
+    def save(self, commit=True):
+        """Create or update the offer through the services (always saved: the admin's save_model
+        is a no-op for this form)."""
+        values = {name: self.cleaned_data[name] for name in services.OFFER_FIELDS}
+        if self.instance._state.adding:
+            return services.offer_create(provider=self.cleaned_data["provider"], **values)
+        return services.offer_update(offer=self.instance, **values)
+
+
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
+    form = OfferAdminForm
     list_display = [
         "id",
         "provider",
@@ -90,7 +109,17 @@ class OfferAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "provider__name"]
     list_select_related = ["provider", "region", "gpu_model"]
     autocomplete_fields = ["provider", "region", "gpu_model", "sync_connection"]
-    readonly_fields = ["country", "gpus_available", "last_verified_at", "stale_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "country",
+        "status",
+        "gpus_available",
+        "source",
+        "sync_connection",
+        "last_verified_at",
+        "stale_at",
+        "created_at",
+        "updated_at",
+    ]
     fieldsets = [
         (None, {"fields": ["provider", "region", "country", "gpu_model", "gpus_per_node", "status"]}),
         (_("Node"), {"fields": ["vcpus", "ram_gb", "storage_gb", "gpu_interconnect", "network"]}),
@@ -111,16 +140,37 @@ class OfferAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    actions = ["withdraw"]
+    actions = ["withdraw", "reactivate"]
     show_full_result_count = False  # the catalog holds 100,000+ offers
+
+    def get_readonly_fields(self, request, obj=None):
+        # An offer belongs to its provider for good (its id is the provider's own).
+        return [*self.readonly_fields, "provider"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        pass  # OfferAdminForm.save() saved it through the services
+
+    def save_related(self, request, form, formsets, change):
+        pass  # nothing else to save: an offer has no many-to-many fields and no inlines
 
     def has_delete_permission(self, request, obj=None):
         return False  # offers are withdrawn, never deleted: their history stays
 
     @admin.action(description=_("Withdraw selected offers"), permissions=["change"])
     def withdraw(self, request, queryset):
-        count = queryset.filter(status=Offer.Status.ACTIVE).update(status=Offer.Status.WITHDRAWN)
+        offers = list(queryset.filter(status=Offer.Status.ACTIVE).select_related("sync_connection"))
+        for offer in offers:
+            services.offer_withdraw(offer=offer)
+        count = len(offers)
         self.message_user(request, ngettext("%d offer withdrawn.", "%d offers withdrawn.", count) % count)
+
+    @admin.action(description=_("List selected offers again"), permissions=["change"])
+    def reactivate(self, request, queryset):
+        offers = list(queryset.filter(status=Offer.Status.WITHDRAWN).select_related("sync_connection"))
+        for offer in offers:
+            services.offer_reactivate(offer=offer)
+        count = len(offers)
+        self.message_user(request, ngettext("%d offer listed again.", "%d offers listed again.", count) % count)
 
 
 @admin.register(OfferSnapshot)

@@ -1,4 +1,5 @@
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -56,10 +57,22 @@ class GpuModel(models.Model):
 
 
 class GpuAliasQuerySet(models.QuerySet):
+    def resolve_many(self, names: Iterable[str], *, slugs: bool = False) -> dict[str, GpuModel | None]:
+        """Map names onto the catalogue in one query: each name to its GPU model, or None.
+
+        The one resolver of GPU names (syncs, CSV imports, previews, the demo): a name matches an
+        alias after normalize_gpu_name(). With ``slugs``, a GPU model's own slug matches too (as
+        CSV files may use them), before any alias.
+        """
+        names = set(names)
+        keys = {name: normalize_gpu_name(name) for name in names}
+        aliases = self.filter(normalized__in=set(keys.values())).select_related("gpu_model")
+        by_key = {alias.normalized: alias.gpu_model for alias in aliases}
+        by_slug = {gpu.slug: gpu for gpu in GpuModel.objects.filter(slug__in=names)} if slugs else {}
+        return {name: by_slug.get(name) or by_key.get(key) for name, key in keys.items()}
+
     def resolve(self, raw_name: str) -> GpuModel | None:
-        alias = self.filter(normalized=normalize_gpu_name(raw_name)).select_related("gpu_model")
-        alias = alias.first()
-        return alias.gpu_model if alias else None
+        return self.resolve_many([raw_name])[raw_name]
 
 
 class GpuAlias(models.Model):
@@ -107,6 +120,19 @@ class GpuNameReview(models.Model):
 
     def __str__(self) -> str:
         return self.raw_name
+
+
+def verification_lifetime(sync_interval_seconds: int | None) -> timedelta:
+    """The staleness rule: how long a verification holds before an offer is stale.
+
+    A synced offer (its connection syncs every ``sync_interval_seconds``) holds for a few sync
+    intervals, and never less than a minimum, so that a short interval does not flap; an offer
+    kept by hand or by CSV (None) holds for a week, until its provider confirms it again.
+    """
+    if sync_interval_seconds is not None:
+        seconds = sync_interval_seconds * settings.STALE_AFTER_INTERVALS
+        return timedelta(seconds=max(seconds, settings.STALE_AFTER_MIN_SECONDS))
+    return timedelta(seconds=settings.MANUAL_OFFER_STALE_AFTER_SECONDS)
 
 
 class OfferQuerySet(models.QuerySet):
@@ -246,11 +272,8 @@ class Offer(models.Model):
             raise ValidationError({"price_per_gpu_hour": _("A price cannot be negative.")})
 
     def stale_after(self) -> timedelta:
-        """How long a verification holds: a few sync intervals, or a week for manual offers."""
-        if self.sync_connection_id:
-            seconds = self.sync_connection.interval_seconds * settings.STALE_AFTER_INTERVALS
-            return timedelta(seconds=max(seconds, settings.STALE_AFTER_MIN_SECONDS))
-        return timedelta(seconds=settings.MANUAL_OFFER_STALE_AFTER_SECONDS)
+        """How long a verification of this offer holds (see verification_lifetime())."""
+        return verification_lifetime(self.sync_connection.interval_seconds if self.sync_connection_id else None)
 
     def mark_verified(self, now=None) -> None:
         self.last_verified_at = now or timezone.now()

@@ -5,6 +5,7 @@ from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
 from marketplace.models import Offer
+from providers import services
 from providers.models import Certification, Membership, Provider, Region
 
 
@@ -58,13 +59,12 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve selected providers"), permissions=["change"])
     def approve(self, request, queryset):
-        count = queryset.exclude(status=Provider.Status.APPROVED).update(status=Provider.Status.APPROVED)
+        count = sum(services.provider_approve(provider=provider) for provider in queryset)
         self.message_user(request, ngettext("%d provider approved.", "%d providers approved.", count) % count)
 
     @admin.action(description=_("Suspend selected providers"), permissions=["change"])
     def suspend(self, request, queryset):
-        # Suspended providers disappear from the catalog (Offer.objects.listed()); nothing is deleted.
-        count = queryset.exclude(status=Provider.Status.SUSPENDED).update(status=Provider.Status.SUSPENDED)
+        count = sum(services.provider_suspend(provider=provider) for provider in queryset)
         self.message_user(request, ngettext("%d provider suspended.", "%d providers suspended.", count) % count)
 
 

@@ -24,6 +24,23 @@ def _unique_slug(name: str) -> str:
 
 
 @transaction.atomic
+def provider_approve(*, provider: Provider) -> bool:
+    """List an approved provider's offers in the catalog; False if it was approved already."""
+    return _provider_status_set(provider, Provider.Status.APPROVED)
+
+
+def provider_suspend(*, provider: Provider) -> bool:
+    """Hide a provider and its offers from the catalog (nothing is deleted); False if it was suspended already."""
+    return _provider_status_set(provider, Provider.Status.SUSPENDED)
+
+
+def _provider_status_set(provider: Provider, status: str) -> bool:
+    changed = Provider.objects.filter(pk=provider.pk).exclude(status=status).update(status=status)
+    provider.status = status
+    return bool(changed)
+
+
+@transaction.atomic
 def provider_apply(
     *,
     user: User,
@@ -66,14 +83,12 @@ def region_create(*, provider: Provider, code: str, country: str, city: str = ""
     return region
 
 
-@transaction.atomic
 def region_update(*, region: Region, code: str, country: str, city: str = "", name: str = "") -> Region:
-    """Change a region; its offers follow it to a new country (offers keep a copy of it)."""
+    """Change a region. Its offers keep a copy of its country: change a region that has offers
+    with marketplace.services.offers_region_update, which moves them with it."""
     region.code, region.country, region.city, region.name = code, country, city, name
     region.full_clean()
     region.save()
-    # Offer.country is denormalised for the catalog's filters: keep it in step.
-    region.offers.exclude(country=region.country).update(country=region.country)
     return region
 
 

@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from marketplace.inventory import NormalizedOffer, ParsedInventory
-from marketplace.models import GpuModel
-from marketplace.services import gpu_models_by_raw_name
+from marketplace.models import GpuAlias, GpuModel
 from providers.models import Provider
 
 # The catalogue's form factor, as the normalized "interconnect" a buyer compares offers on.
@@ -76,7 +75,7 @@ def inventory_preview(*, inventory: ParsedInventory, provider: Provider | None =
         codes = {offer.region for offer in inventory.offers} - set(countries)
         for region in provider.regions.filter(code__in=codes):
             countries[region.code] = region.country.code
-    gpu_models = gpu_models_by_raw_name(offer.gpu_model_raw for offer in inventory.offers)
+    gpu_models = GpuAlias.objects.resolve_many(offer.gpu_model_raw for offer in inventory.offers)
     rows = [
         PreviewRow(
             offer=offer,

@@ -1,6 +1,9 @@
 """Django admin for the developer side: the GPU catalogue, its aliases, offers and their history."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot
 from portal.testing import admin_url, make_offer
@@ -98,3 +101,54 @@ def test_an_alias_that_already_maps_somewhere_is_refused(admin_client):
     assert response.status_code == 200
     assert "already maps to B200 180GB" in response.content.decode()
     assert GpuAlias.objects.count() == count
+
+
+def offer_form(offer: Offer, **changes) -> dict:
+    data = {
+        "region": offer.region_id,
+        "gpu_model": offer.gpu_model_id,
+        "external_id": offer.external_id,
+        "gpus_per_node": offer.gpus_per_node,
+        "pricing_type": offer.pricing_type,
+        "price_per_gpu_hour": offer.price_per_gpu_hour,
+        "currency": offer.currency,
+        "nodes_available": offer.nodes_available,
+        "nodes_total": offer.nodes_total,
+        "vcpus": offer.vcpus,
+        "ram_gb": offer.ram_gb,
+    }
+    data.update(changes)
+    return {name: "" if value is None else value for name, value in data.items()}
+
+
+def test_an_admin_edit_goes_through_the_offer_service(admin_client, offer):
+    Offer.objects.filter(pk=offer.pk).update(last_verified_at="2026-01-01T00:00:00Z")
+
+    response = admin_client.post(admin_url(Offer, "change", offer.pk), offer_form(offer, price_per_gpu_hour="1.99"))
+
+    assert response.status_code == 302
+    edited = Offer.objects.get(pk=offer.pk)
+    assert str(edited.price_per_gpu_hour) == "1.9900"
+    assert edited.last_verified_at > timezone.now() - timedelta(minutes=1)  # a hand edit verifies it
+    assert edited.snapshots.order_by("-recorded_at").first().price_per_gpu_hour == edited.price_per_gpu_hour
+
+
+def test_an_admin_edit_is_refused_with_the_models_message(admin_client, offer):
+    response = admin_client.post(
+        admin_url(Offer, "change", offer.pk), offer_form(offer, pricing_type="reserved", min_term_months="")
+    )
+
+    assert response.status_code == 200
+    assert "A reserved price needs a minimum term." in response.text
+    assert Offer.objects.get(pk=offer.pk).pricing_type == "on_demand"
+
+
+def test_withdrawn_offers_can_be_listed_again(admin_client, offer):
+    Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.WITHDRAWN)
+
+    response = admin_client.post(
+        admin_url(Offer, "changelist"), {"action": "reactivate", "_selected_action": [offer.pk]}, follow=True
+    )
+
+    assert "1 offer listed again." in response.text
+    assert Offer.objects.get(pk=offer.pk).status == Offer.Status.ACTIVE

@@ -1,6 +1,7 @@
 """Django admin for syncs: pages open, saving goes through the services, credentials stay hidden."""
 
 import pytest
+from django.utils import timezone
 
 from portal.testing import admin_url
 from sync.models import SyncConnection, SyncRun
@@ -59,8 +60,6 @@ def connection_form(connection: SyncConnection, **changes) -> dict:
         "base_url": connection.base_url,
         "interval_seconds": connection.interval_seconds,
         "enabled": "on",
-        "next_sync_at_0": "2026-11-27",
-        "next_sync_at_1": "06:00:00",
         "new_credentials": "",
     }
     data.update(changes)
@@ -117,3 +116,54 @@ def test_sync_runs_can_be_listed_by_connection(admin_client, connection, beta):
     response = admin_client.get(admin_url(SyncRun, "changelist"), {"connection__id__exact": connection.pk})
 
     assert [run.connection for run in response.context["cl"].result_list] == [connection]
+
+
+def test_re_enabling_a_connection_paused_after_failures_resumes_it(admin_client, connection):
+    SyncConnection.objects.filter(pk=connection.pk).update(
+        enabled=False, paused_at=timezone.now(), consecutive_failures=8, last_error="HTTP 401"
+    )
+
+    admin_client.post(admin_url(SyncConnection, "change", connection.pk), connection_form(connection))
+
+    resumed = SyncConnection.objects.get(pk=connection.pk)
+    assert (resumed.enabled, resumed.paused_at, resumed.consecutive_failures) == (True, None, 0)
+    assert resumed.next_sync_at <= timezone.now()  # due at once, with the new settings
+
+
+def test_saving_a_connection_writes_only_its_settings_not_its_health(admin_client, connection):
+    form = connection_form(connection, name="Renamed")  # loaded before the sync below finished
+    finished = timezone.now()
+    SyncConnection.objects.filter(pk=connection.pk).update(last_success_at=finished, last_error="a warning")
+
+    admin_client.post(admin_url(SyncConnection, "change", connection.pk), form)
+
+    saved = SyncConnection.objects.get(pk=connection.pk)
+    assert (saved.name, saved.last_success_at, saved.last_error) == ("Renamed", finished, "a warning")
+
+
+def test_disabling_a_connection_in_the_admin_pauses_it(admin_client, connection):
+    form = connection_form(connection)
+    del form["enabled"]
+
+    admin_client.post(admin_url(SyncConnection, "change", connection.pk), form)
+
+    assert SyncConnection.objects.get(pk=connection.pk).enabled is False
+
+
+def test_a_connection_added_in_the_admin_is_due_at_once_with_encrypted_credentials(admin_client, acme):
+    data = {
+        "provider": acme.pk,
+        "name": "Added",
+        "kind": "feed",
+        "base_url": "https://acme.example/feed.json",
+        "interval_seconds": 300,
+        "enabled": "on",
+        "new_credentials": SECRET,
+    }
+
+    response = admin_client.post(admin_url(SyncConnection, "add"), data)
+
+    assert response.status_code == 302
+    added = SyncConnection.objects.get(name="Added")
+    assert added.get_credentials() == SECRET and SECRET not in added.credentials_encrypted
+    assert added.next_sync_at <= timezone.now()
