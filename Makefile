@@ -2,19 +2,25 @@
 PYTHON ?= $(shell command -v python3.12 || command -v python3.13 || command -v python3.14 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format messages migrate demo bench bench-quick clean
+.PHONY: install lock run test lint format messages migrate demo bench bench-quick clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.lock
+# Development installs both locks (dev.txt pins the runtime's versions too); production installs
+# requirements/runtime.txt only. Every package is checked against its hash.
+$(STAMP): requirements/dev.txt requirements/runtime.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || { echo "Python 3.12+ is needed (found $$($(PYTHON) --version))"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-virtualenv -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-virtualenv --require-hashes -r requirements/dev.txt
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# Re-pin requirements/*.txt from requirements/*.in (with hashes); add --upgrade to take new releases.
+lock: install
+	cd requirements && ../$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header $(LOCK_ARGS) -o runtime.txt runtime.in
+	cd requirements && ../$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-header $(LOCK_ARGS) -o dev.txt dev.in
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -32,6 +38,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff check --fix .

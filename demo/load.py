@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from demo.feeds import feed_for, offer_history
 from demo.partners import PARTNERS, PARTNERS_BY_SLUG, partner_offers
-from marketplace.gpu_catalogue import CERTIFICATIONS
 from marketplace.models import GpuAlias, GpuModel, Offer
 from marketplace.services import offer_create, snapshots_record
 from providers.models import Certification, Membership, Provider, Region
@@ -55,8 +54,6 @@ def demo_partners_load(*, now: datetime) -> list[SyncConnection]:
 
     The connections point at the feeds this portal serves under /demo/ and are due at ``now``.
     """
-    for slug, name in CERTIFICATIONS:
-        Certification.objects.get_or_create(slug=slug, defaults={"name": name})
     connections = []
     for partner in PARTNERS:
         provider, _ = Provider.objects.update_or_create(

@@ -7,6 +7,8 @@ from django_countries.filters import CountryFilter
 
 from marketplace import services
 from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot, normalize_gpu_name
+from providers.admin import ProviderAdmin, provider_count
+from providers.models import Provider
 
 admin.site.site_header = _("GPU Marketplace administration")
 admin.site.site_title = _("GPU Marketplace admin")
@@ -67,6 +69,24 @@ class GpuAliasAdmin(admin.ModelAdmin):
     autocomplete_fields = ["gpu_model"]
     list_select_related = ["gpu_model"]
     readonly_fields = ["normalized"]
+
+
+# The provider admin, with each provider's active offers counted beside its regions.
+admin.site.unregister(Provider)
+
+
+@admin.register(Provider)
+class ProviderWithOffersAdmin(ProviderAdmin):
+    list_display = [*ProviderAdmin.list_display[:-1], "active_offer_count", ProviderAdmin.list_display[-1]]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).annotate(active_offer_count=provider_count(Offer, status=Offer.Status.ACTIVE))
+        )
+
+    @admin.display(description=_("active offers"), ordering="active_offer_count")
+    def active_offer_count(self, provider: Provider) -> int:
+        return provider.active_offer_count or 0
 
 
 class OfferAdminForm(forms.ModelForm):

@@ -450,16 +450,3 @@ GPUS = [
         ["RTX 3090", "GeForce RTX 3090", "NVIDIA GeForce RTX 3090"],
     ),
 ]
-
-CERTIFICATIONS = [
-    ("soc2", "SOC 2 Type II"),
-    ("iso27001", "ISO 27001"),
-    ("iso27017", "ISO 27017"),
-    ("iso27018", "ISO 27018"),
-    ("hipaa", "HIPAA"),
-    ("pci-dss", "PCI DSS"),
-    ("c5", "BSI C5"),
-    ("gdpr", "GDPR DPA"),
-    ("fedramp", "FedRAMP"),
-    ("iso50001", "ISO 50001"),
-]

@@ -27,8 +27,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django_countries.fields import Country
 
+from marketplace.formats import price_text
 from marketplace.models import GpuModel, Offer
-from marketplace.templatetags.marketplace_tags import price
 from providers.models import Provider
 
 # Every value put into these is HTML already: escaped, or a translation (as in templates,
@@ -135,7 +135,7 @@ class OfferRows:
             node=self.node(offer),
             storage=self.storage(offer),
             links=self.links(offer),
-            price=price(offer.price_per_gpu_hour),
+            price=price_text(offer.price_per_gpu_hour),
             currency=escape(offer.currency),
             pricing=self.pricing_labels.get(offer.pricing_type) or escape(offer.pricing_type),
             term=self.term(offer.min_term_months),

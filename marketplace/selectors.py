@@ -27,7 +27,6 @@ from marketplace.country_groups import COUNTRY_GROUPS
 from marketplace.filters import COMMON_GPUS_PER_NODE, CatalogFilter, country_choices
 from marketplace.models import GpuModel, Offer, OfferSnapshot
 from providers.models import Provider, Region
-from sync.models import SyncConnection
 
 ROW_RELATIONS = ("provider", "region", "gpu_model")
 # The facets shown with counts, and the offer column each one counts by.
@@ -330,7 +329,7 @@ class ProviderProfile:
     regions: list[Region]
     offers: list[Offer]
     offer_count: int
-    connections: list[SyncConnection]
+    connections: list  # the provider's enabled sync connections (sync.models.SyncConnection)
     last_sync_at: datetime | None
     last_verified_at: datetime | None
 

@@ -6,8 +6,8 @@ the country of its region.
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
+from marketplace.formats import price_text
 from marketplace.inventory import NormalizedOffer, ParsedInventory
 from marketplace.models import GpuAlias, GpuModel
 from providers.models import Provider
@@ -93,14 +93,6 @@ def offer_interconnect(offer: NormalizedOffer, gpu_model: GpuModel | None) -> st
     if gpu_model is not None:
         return FORM_FACTOR_INTERCONNECT.get(gpu_model.form_factor)
     return OFFER_INTERCONNECT.get(offer.gpu_interconnect)
-
-
-def price_text(value: Decimal) -> str:
-    """A price as a decimal string with at least two places: "2.49", "3.00", "0.0425"."""
-    value = value.normalize()
-    if value.as_tuple().exponent > -2:
-        value = value.quantize(Decimal("0.01"))
-    return f"{value:f}"
 
 
 def offer_json(row: PreviewRow) -> dict:

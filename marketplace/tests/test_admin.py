@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot
 from portal.testing import admin_url, make_offer
+from providers.models import Provider, Region
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +153,30 @@ def test_withdrawn_offers_can_be_listed_again(admin_client, offer):
 
     assert "1 offer listed again." in response.text
     assert Offer.objects.get(pk=offer.pk).status == Offer.Status.ACTIVE
+
+
+# --- Providers, as the marketplace sees them -------------------------------------------------
+
+
+def test_suspend_selected_providers(admin_client, acme, beta, acme_fra):
+    make_offer(acme, acme_fra)
+
+    response = admin_client.post(
+        admin_url(Provider, "changelist"), {"action": "suspend", "_selected_action": [acme.pk, beta.pk]}, follow=True
+    )
+
+    assert "2 providers suspended." in response.content.decode()
+    assert set(Provider.objects.values_list("status", flat=True)) == {Provider.Status.SUSPENDED}
+    assert Offer.objects.count() == 1  # nothing deleted...
+    assert not Offer.objects.listed().exists()  # ...but nothing listed
+
+
+def test_the_provider_list_counts_regions_and_offers(admin_client, acme, acme_fra):
+    make_offer(acme, acme_fra)
+    make_offer(acme, acme_fra, status=Offer.Status.WITHDRAWN)
+    Region.objects.create(provider=acme, code="eu-par-1", country="FR")
+
+    response = admin_client.get(admin_url(Provider, "changelist"))
+
+    row = response.context["cl"].result_list.get(pk=acme.pk)
+    assert (row.region_count, row.active_offer_count) == (2, 1)

@@ -10,7 +10,6 @@ from marketplace.models import Offer, OfferSnapshot
 from marketplace.templatetags.marketplace_charts import step_chart_geometry
 from portal.testing import make_offer, make_provider
 from providers.models import Provider, Region
-from sync.models import SyncConnection
 
 pytestmark = pytest.mark.django_db
 
@@ -103,8 +102,8 @@ class TestProviderPages:
     def test_the_profile_shows_regions_certifications_offers_and_sync_freshness(
         self, client, de_h100, acme, acme_par, certified
     ):
-        SyncConnection.objects.create(
-            provider=acme, name="Inventory feed", base_url="https://acme.test/feed.json", last_success_at=timezone.now()
+        acme.sync_connections.create(
+            name="Inventory feed", base_url="https://acme.test/feed.json", last_success_at=timezone.now()
         )
         page = html(client.get("/providers/acme-gpu/"))
         for text in ["Acme GPU", "Germany", "eu-fra-1", "eu-par-1", "Paris", "SOC 2 Type II", "ISO 27001"]:

@@ -20,8 +20,7 @@ from portal.lib.http import (
     check_url,
     retry_after_seconds,
 )
-from portal.testing import Reply
-from sync.tests.engine_support import Pace, SlowServer
+from portal.testing import Pace, Reply, SlowServer
 
 pytestmark = pytest.mark.usefixtures("settings")
 

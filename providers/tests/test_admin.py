@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from marketplace.models import Offer
-from portal.testing import admin_url, make_offer
+from portal.testing import admin_url
 from providers.models import Certification, Membership, Provider, Region
 
 pytestmark = pytest.mark.django_db
@@ -50,27 +49,3 @@ def test_approve_selected_providers(admin_client, acme, beta):
     assert "1 provider approved." in response.content.decode()
     assert Provider.objects.get(pk=acme.pk).status == Provider.Status.APPROVED
     assert Provider.objects.get(pk=beta.pk).status == Provider.Status.PENDING
-
-
-def test_suspend_selected_providers(admin_client, acme, beta, acme_fra):
-    make_offer(acme, acme_fra)
-
-    response = admin_client.post(
-        admin_url(Provider, "changelist"), {"action": "suspend", "_selected_action": [acme.pk, beta.pk]}, follow=True
-    )
-
-    assert "2 providers suspended." in response.content.decode()
-    assert set(Provider.objects.values_list("status", flat=True)) == {Provider.Status.SUSPENDED}
-    assert Offer.objects.count() == 1  # nothing deleted...
-    assert not Offer.objects.listed().exists()  # ...but nothing listed
-
-
-def test_the_provider_list_counts_regions_and_offers(admin_client, acme, acme_fra):
-    make_offer(acme, acme_fra)
-    make_offer(acme, acme_fra, status=Offer.Status.WITHDRAWN)
-    Region.objects.create(provider=acme, code="eu-par-1", country="FR")
-
-    response = admin_client.get(admin_url(Provider, "changelist"))
-
-    row = response.context["cl"].result_list.get(pk=acme.pk)
-    assert (row.region_count, row.active_offer_count) == (2, 1)

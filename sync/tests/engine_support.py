@@ -9,11 +9,8 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote, urlparse, urlunparse
 
@@ -22,7 +19,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db import connection as db_connection
 
-from portal.testing import LocalServer, SeenRequest, require_redis
+from portal.testing import require_redis
 from sync.engine import RUN_LOCK_NAMESPACE
 from sync.models import SyncConnection, SyncRun
 
@@ -164,69 +161,3 @@ def _advisory_lock_held(cursor, connection_id: int) -> bool:
         [RUN_LOCK_NAMESPACE, connection_id % 2**31],
     )
     return cursor.fetchone()[0] > 0
-
-
-@dataclass(frozen=True)
-class Pace:
-    """How a SlowServer sends a body: ``head`` bytes at once, then ``chunk`` bytes every ``pause`` s."""
-
-    head: int
-    pause: float
-    chunk: int = 1
-
-
-class SlowServer(LocalServer):
-    """A LocalServer that can send a path's body slowly, or stall mid-body (a long pause).
-
-    The full Content-Length is announced, so a client sees a body that is late, not short.
-    ``close()`` (or ``release()``) ends every paced answer early.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.paces: dict[str, Pace] = {}
-        self.released = threading.Event()
-
-    def pace(self, path: str, pace: Pace | None) -> None:
-        with self._lock:
-            if pace is None:
-                self.paces.pop(path, None)
-            else:
-                self.paces[path] = pace
-
-    def release(self) -> None:
-        self.released.set()
-
-    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
-        path = handler.path.split("?")[0]
-        with self._lock:
-            pace = self.paces.get(path)
-        if pace is None:
-            return super()._answer(handler)
-        with self._lock:
-            self.requests.append(SeenRequest(handler.command, handler.path, dict(handler.headers.items())))
-            body = self.routes[path][0].encoded()
-        try:
-            handler.send_response(200)
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body[: pace.head])
-            handler.wfile.flush()
-            for start in range(pace.head, len(body), pace.chunk):
-                if self.released.wait(pace.pause):
-                    break
-                handler.wfile.write(body[start : start + pace.chunk])
-                handler.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up or died: that is the point
-        handler.close_connection = True
-
-    def close(self) -> None:
-        self.release()
-        super().close()
-
-    def __enter__(self) -> "SlowServer":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()

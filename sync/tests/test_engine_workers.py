@@ -14,13 +14,11 @@ import pytest
 from django.utils import timezone
 
 from marketplace.models import GpuNameReview, Offer, OfferSnapshot
-from portal.testing import make_provider, require_postgres
+from portal.testing import Pace, SlowServer, make_provider, require_postgres
 from sync.engine import INTERRUPTED, connections_claim_due, sync_connection_run
 from sync.models import SyncConnection, SyncRun
 from sync.tasks import dispatch_due_syncs
 from sync.tests.engine_support import (
-    Pace,
-    SlowServer,
     broker_flush,
     broker_url,
     other_session,

@@ -14,7 +14,7 @@ from marketplace.inventory import NormalizedOffer
 from marketplace.models import GpuModel, Offer, OfferSnapshot
 from marketplace.services import offers_apply_inventory
 from portal.lib.http import FetchError
-from portal.testing import Reply, make_offer, require_postgres
+from portal.testing import Pace, Reply, SlowServer, make_offer, require_postgres
 from providers.models import Region
 from sync.engine import (
     FAILURE_BACKOFF_CAP,
@@ -25,7 +25,7 @@ from sync.engine import (
     sync_connection_run,
 )
 from sync.models import SyncConnection, SyncRun
-from sync.tests.engine_support import Pace, SlowServer, another_worker_syncing
+from sync.tests.engine_support import another_worker_syncing
 from sync.tests.support import feed_document, payload
 
 pytestmark = pytest.mark.django_db
