@@ -56,6 +56,21 @@ def provider_url(provider: Provider, name: str) -> str:
     return reverse(f"dashboard:{name}", kwargs={"slug": provider.slug})
 
 
+def _saved[T](request: AuthenticatedHttpRequest, form, save: Callable[[dict], T]) -> T | None:
+    """On a POST with a valid ``form``, what ``save(data)`` (a service) returns; else None.
+
+    ``data`` is the form's cleaned data (its ``settings_data`` for connections); a ValidationError
+    from the service is shown on the form, next to its field when the form has it.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return save(getattr(form, "settings_data", form.cleaned_data))
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return None
+
+
 def _back(request: AuthenticatedHttpRequest, default: str) -> str:
     """Where a POST action returns: the page it came from (same site only), or ``default``."""
     target = request.POST.get("next", "")
@@ -105,14 +120,9 @@ def region_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 def region_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     provider = _provider(request, slug)
     form = RegionForm(request.POST or None, provider=provider)
-    if request.method == "POST" and form.is_valid():
-        try:
-            region = provider_services.region_create(provider=provider, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Region %(code)s added.") % {"code": region.code})
-            return redirect("dashboard:region_list", slug=provider.slug)
+    if region := _saved(request, form, lambda data: provider_services.region_create(provider=provider, **data)):
+        messages.success(request, _("Region %(code)s added.") % {"code": region.code})
+        return redirect("dashboard:region_list", slug=provider.slug)
     return render(request, "dashboard/region_form.html", {"provider": provider, "tab": "regions", "form": form})
 
 
@@ -121,14 +131,9 @@ def region_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpRe
     provider = _provider(request, slug)
     region = get_object_or_404(provider.regions, pk=pk)
     form = RegionForm(request.POST or None, instance=region, provider=provider)
-    if request.method == "POST" and form.is_valid():
-        try:
-            offer_services.offers_region_update(region=region, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Region %(code)s saved.") % {"code": region.code})
-            return redirect("dashboard:region_list", slug=provider.slug)
+    if _saved(request, form, lambda data: offer_services.offers_region_update(region=region, **data)):
+        messages.success(request, _("Region %(code)s saved.") % {"code": region.code})
+        return redirect("dashboard:region_list", slug=provider.slug)
     context = {"provider": provider, "tab": "regions", "form": form, "region": region}
     return render(request, "dashboard/region_form.html", context)
 
@@ -152,14 +157,9 @@ def offer_list(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 def offer_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     provider = _provider(request, slug)
     form = OfferForm(request.POST or None, provider=provider)
-    if request.method == "POST" and form.is_valid():
-        try:
-            offer = offer_services.offer_create(provider=provider, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Offer %(offer)s created.") % {"offer": offer})
-            return redirect("dashboard:offer_list", slug=provider.slug)
+    if offer := _saved(request, form, lambda data: offer_services.offer_create(provider=provider, **data)):
+        messages.success(request, _("Offer %(offer)s created.") % {"offer": offer})
+        return redirect("dashboard:offer_list", slug=provider.slug)
     return render(request, "dashboard/offer_form.html", {"provider": provider, "tab": "offers", "form": form})
 
 
@@ -168,14 +168,9 @@ def offer_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpRes
     provider = _provider(request, slug)
     offer = get_object_or_404(provider.offers.select_related("sync_connection"), pk=pk)
     form = OfferForm(request.POST or None, instance=offer, provider=provider)
-    if request.method == "POST" and form.is_valid():
-        try:
-            offer_services.offer_update(offer=offer, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Offer %(offer)s saved.") % {"offer": offer})
-            return redirect("dashboard:offer_list", slug=provider.slug)
+    if _saved(request, form, lambda data: offer_services.offer_update(offer=offer, **data)):
+        messages.success(request, _("Offer %(offer)s saved.") % {"offer": offer})
+        return redirect("dashboard:offer_list", slug=provider.slug)
     context = {"provider": provider, "tab": "offers", "form": form, "offer": offer}
     return render(request, "dashboard/offer_form.html", context)
 
@@ -302,16 +297,11 @@ def connection_list(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
 def connection_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     provider = _provider(request, slug)
     form = ConnectionForm(request.POST or None, provider=provider)
-    if request.method == "POST" and form.is_valid():
-        try:
-            connection = sync_services.connection_create(provider=provider, **form.cleaned_data)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(
-                request, _("Connection %(name)s added: its first sync is due now.") % {"name": connection.name}
-            )
-            return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
+    if connection := _saved(request, form, lambda data: sync_services.connection_create(provider=provider, **data)):
+        messages.success(
+            request, _("Connection %(name)s added: its first sync is due now.") % {"name": connection.name}
+        )
+        return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
     context = {"provider": provider, "tab": "connections", "form": form, "kinds": _kinds_help()}
     return render(request, "dashboard/connection_form.html", context)
 
@@ -333,17 +323,11 @@ def connection_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> Ht
     connection = get_object_or_404(provider.sync_connections, pk=pk)
     form = ConnectionForm(request.POST or None, instance=connection, provider=provider)
     was_paused = connection.paused_at is not None
-    if request.method == "POST" and form.is_valid():
-        try:
-            # The "remove" box is only offered when a key is stored.
-            sync_services.connection_update(connection=connection, **{"remove_credentials": False, **form.cleaned_data})
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Connection %(name)s saved.") % {"name": connection.name})
-            if was_paused:
-                messages.success(request, _("Syncs resume now with the new settings."))
-            return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
+    if _saved(request, form, lambda data: sync_services.connection_update(connection=connection, **data)):
+        messages.success(request, _("Connection %(name)s saved.") % {"name": connection.name})
+        if was_paused:
+            messages.success(request, _("Syncs resume now with the new settings."))
+        return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
     context = {
         "provider": provider,
         "tab": "connections",

@@ -7,6 +7,7 @@ from django_countries.filters import CountryFilter
 
 from marketplace import services
 from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot, normalize_gpu_name
+from portal.admin import ServiceFormAdmin
 from providers.admin import ProviderAdmin, provider_count
 from providers.models import Provider
 
@@ -98,8 +99,8 @@ class OfferAdminForm(forms.ModelForm):
         fields = ["provider", *sorted(services.OFFER_FIELDS)]
 
     def save(self, commit=True):
-        """Create or update the offer through the services (always saved: the admin's save_model
-        is a no-op for this form)."""
+        """Create or update the offer through the services (always saved, whatever ``commit``: the
+        admin, a ServiceFormAdmin, saves nothing itself)."""
         values = {name: self.cleaned_data[name] for name in services.OFFER_FIELDS}
         if self.instance._state.adding:
             return services.offer_create(provider=self.cleaned_data["provider"], **values)
@@ -107,7 +108,7 @@ class OfferAdminForm(forms.ModelForm):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(ServiceFormAdmin):
     form = OfferAdminForm
     list_display = [
         "id",
@@ -163,34 +164,26 @@ class OfferAdmin(admin.ModelAdmin):
     actions = ["withdraw", "reactivate"]
     show_full_result_count = False  # the catalog holds 100,000+ offers
 
-    def get_readonly_fields(self, request, obj=None):
-        # An offer belongs to its provider for good (its id is the provider's own).
-        return [*self.readonly_fields, "provider"] if obj else self.readonly_fields
-
-    def save_model(self, request, obj, form, change):
-        pass  # OfferAdminForm.save() saved it through the services
-
-    def save_related(self, request, form, formsets, change):
-        pass  # nothing else to save: an offer has no many-to-many fields and no inlines
-
     def has_delete_permission(self, request, obj=None):
         return False  # offers are withdrawn, never deleted: their history stays
 
     @admin.action(description=_("Withdraw selected offers"), permissions=["change"])
     def withdraw(self, request, queryset):
-        offers = list(queryset.filter(status=Offer.Status.ACTIVE).select_related("sync_connection"))
-        for offer in offers:
-            services.offer_withdraw(offer=offer)
-        count = len(offers)
+        count = self._each(queryset.filter(status=Offer.Status.ACTIVE), services.offer_withdraw)
         self.message_user(request, ngettext("%d offer withdrawn.", "%d offers withdrawn.", count) % count)
 
     @admin.action(description=_("List selected offers again"), permissions=["change"])
     def reactivate(self, request, queryset):
-        offers = list(queryset.filter(status=Offer.Status.WITHDRAWN).select_related("sync_connection"))
-        for offer in offers:
-            services.offer_reactivate(offer=offer)
-        count = len(offers)
+        count = self._each(queryset.filter(status=Offer.Status.WITHDRAWN), services.offer_reactivate)
         self.message_user(request, ngettext("%d offer listed again.", "%d offers listed again.", count) % count)
+
+    @staticmethod
+    def _each(offers, service) -> int:
+        """Apply an offer service to each offer; how many there were."""
+        offers = list(offers.select_related("sync_connection"))
+        for offer in offers:
+            service(offer=offer)
+        return len(offers)
 
 
 @admin.register(OfferSnapshot)

@@ -13,54 +13,38 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from marketplace.models import GpuAlias, GpuModel, GpuNameReview
+from portal.admin import ServiceFormAdmin
 from sync import services
+from sync.forms import ConnectionSettingsForm
 from sync.models import SyncConnection, SyncRun
 
 
-class SyncConnectionAdminForm(forms.ModelForm):
-    """Credentials can be replaced or removed, never read back: the stored token is not a field.
+class SyncConnectionAdminForm(ConnectionSettingsForm):
+    """The dashboard's connection settings, plus the provider (when adding) and "enabled".
 
     Saving goes through the same services as the dashboard (sync/services.py): only the settings
     columns are written, a connection paused after failures resumes, and so on.
     """
 
-    new_credentials = forms.CharField(
-        label=_("New credentials"),
-        required=False,
-        strip=True,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("An API key or token. Stored encrypted; leave empty to keep the current one."),
-    )
-    remove_credentials = forms.BooleanField(label=_("Remove the stored credentials"), required=False)
-
-    class Meta:
-        model = SyncConnection
-        # An explicit list, so that credentials_encrypted can never become a form field.
-        fields = ["provider", "name", "kind", "base_url", "interval_seconds", "enabled"]
+    class Meta(ConnectionSettingsForm.Meta):
+        fields = ["provider", *ConnectionSettingsForm.Meta.fields, "enabled"]
 
     def save(self, commit=True):
-        """Create or update the connection through the services (always saved: the admin's
-        save_model is a no-op for this form)."""
-        data = self.cleaned_data
-        values = {name: data[name] for name in ("kind", "name", "base_url", "interval_seconds")}
+        """Create or update the connection through the services (always saved, whatever ``commit``:
+        the admin, a ServiceFormAdmin, saves nothing itself)."""
         if self.instance._state.adding:
-            connection = services.connection_create(
-                provider=data["provider"], api_key=data["new_credentials"], **values
-            )
+            values = self.settings_data
+            values.pop("remove_credentials", None)
+            connection = services.connection_create(provider=self.cleaned_data["provider"], **values)
         else:
-            connection = services.connection_update(
-                connection=self.instance,
-                api_key=data["new_credentials"],
-                remove_credentials=data["remove_credentials"],
-                **values,
-            )
-        if connection.enabled != data["enabled"]:
-            services.connection_set_enabled(connection=connection, enabled=data["enabled"])
+            connection = services.connection_update(connection=self.instance, **self.settings_data)
+        if connection.enabled != self.cleaned_data["enabled"]:
+            services.connection_set_enabled(connection=connection, enabled=self.cleaned_data["enabled"])
         return connection
 
 
 @admin.register(SyncConnection)
-class SyncConnectionAdmin(admin.ModelAdmin):
+class SyncConnectionAdmin(ServiceFormAdmin):
     form = SyncConnectionAdminForm
     list_display = [
         "provider",
@@ -78,8 +62,7 @@ class SyncConnectionAdmin(admin.ModelAdmin):
     search_fields = ["provider__name", "name", "base_url"]
     autocomplete_fields = ["provider"]
     list_select_related = ["provider"]
-    readonly_fields = [
-        "has_credentials_display",
+    health_fields = [
         "health_display",
         "next_sync_at",
         "paused_at",
@@ -90,37 +73,20 @@ class SyncConnectionAdmin(admin.ModelAdmin):
         "created_at",
         "runs_link",
     ]
+    readonly_fields = ["has_credentials_display", *health_fields]
     fieldsets = [
         (None, {"fields": ["provider", "name", "kind", "base_url", "interval_seconds", "enabled"]}),
-        (_("Credentials"), {"fields": ["has_credentials_display", "new_credentials", "remove_credentials"]}),
-        (
-            _("Health"),
-            {
-                "fields": [
-                    "health_display",
-                    "next_sync_at",
-                    "paused_at",
-                    "last_run_at",
-                    "last_success_at",
-                    "consecutive_failures",
-                    "last_error",
-                    "created_at",
-                    "runs_link",
-                ]
-            },
-        ),
+        (_("Credentials"), {"fields": ["has_credentials_display", "api_key", "remove_credentials"]}),
+        (_("Health"), {"fields": health_fields}),
     ]
     actions = ["sync_now"]
 
-    def get_readonly_fields(self, request, obj=None):
-        # A connection belongs to its provider for good; its runs and offers say so.
-        return [*self.readonly_fields, "provider"] if obj else self.readonly_fields
-
-    def save_model(self, request, obj, form, change):
-        pass  # SyncConnectionAdminForm.save() saved it through the services
-
-    def save_related(self, request, form, formsets, change):
-        pass  # nothing else to save: a connection has no many-to-many fields and no inlines
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.has_credentials:
+            return self.fieldsets
+        # Nothing stored to remove (the form has no such field then).
+        credentials = (_("Credentials"), {"fields": ["has_credentials_display", "api_key"]})
+        return [self.fieldsets[0], credentials, self.fieldsets[2]]
 
     @admin.display(description=_("credentials stored"), boolean=True)
     def has_credentials_display(self, connection: SyncConnection) -> bool:

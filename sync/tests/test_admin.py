@@ -60,7 +60,7 @@ def connection_form(connection: SyncConnection, **changes) -> dict:
         "base_url": connection.base_url,
         "interval_seconds": connection.interval_seconds,
         "enabled": "on",
-        "new_credentials": "",
+        "api_key": "",
     }
     data.update(changes)
     return data
@@ -76,7 +76,7 @@ def test_saving_a_connection_keeps_its_credentials(admin_client, connection):
 def test_credentials_can_be_replaced_or_removed(admin_client, connection):
     url = admin_url(SyncConnection, "change", connection.pk)
 
-    admin_client.post(url, connection_form(connection, new_credentials="sk-live-new"))
+    admin_client.post(url, connection_form(connection, api_key="sk-live-new"))
     assert SyncConnection.objects.get(pk=connection.pk).get_credentials() == "sk-live-new"
 
     admin_client.post(url, connection_form(connection, remove_credentials="on"))
@@ -158,7 +158,7 @@ def test_a_connection_added_in_the_admin_is_due_at_once_with_encrypted_credentia
         "base_url": "https://acme.example/feed.json",
         "interval_seconds": 300,
         "enabled": "on",
-        "new_credentials": SECRET,
+        "api_key": SECRET,
     }
 
     response = admin_client.post(admin_url(SyncConnection, "add"), data)
