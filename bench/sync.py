@@ -146,7 +146,7 @@ def feed_connection():
             [provider.pk],
         )
         cursor.execute("DELETE FROM marketplace_offer WHERE provider_id = %s", [provider.pk])
-        cursor.execute("DELETE FROM providers_syncrun WHERE connection_id = %s", [sync_connection.pk])
+        cursor.execute("DELETE FROM sync_syncrun WHERE connection_id = %s", [sync_connection.pk])
         cursor.execute("DELETE FROM providers_region WHERE provider_id = %s", [provider.pk])
         cursor.execute("VACUUM ANALYZE marketplace_offer")
     return sync_connection

@@ -39,7 +39,7 @@ def main() -> None:
     from marketplace import services
     from portal.lib.http import GuardedClient
     from sync.adapters.registry import get_adapter
-    from sync.engine import _gc_paused, _regions_upsert
+    from sync.engine import _gc_paused
 
     dataset_generate(offers=args.dataset, seed=args.seed)
     first, changed = feed_documents(offers=args.offers, seed=args.seed)
@@ -65,10 +65,7 @@ def main() -> None:
             del fetched
             with timed(times, "commit"), transaction.atomic():
                 with timed(times, "apply"):
-                    regions = _regions_upsert(provider=connection.provider, regions=inventory.regions)
-                    services.offers_apply_inventory(
-                        connection=connection, offers=inventory.offers, regions=regions, now=timezone.now()
-                    )
+                    services.inventory_apply(connection=connection, inventory=inventory, now=timezone.now())
             times["commit"] -= times["apply"]
             writes = times.get("rows_insert", 0) + times.get("rows_update", 0) + times.get("_snapshots_of_created", 0)
             total = times["fetch"] + times["parse"] + times["apply"] + times["commit"]

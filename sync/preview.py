@@ -55,14 +55,6 @@ class InventoryPreview:
     def held(self) -> int:
         return len(self.rows) - self.listed
 
-    @property
-    def unknown_gpu_names(self) -> list[str]:
-        return sorted({row.offer.gpu_model_raw for row in self.rows if row.gpu_model is None})
-
-    @property
-    def unknown_regions(self) -> list[str]:
-        return sorted({row.offer.region for row in self.rows if not row.region_known})
-
 
 def inventory_preview(*, inventory: ParsedInventory, provider: Provider | None = None) -> InventoryPreview:
     """Map ``inventory``'s offers onto the catalogue and their regions' countries, in two queries.
