@@ -1,8 +1,9 @@
 import importlib
+from pathlib import Path
 
 import pytest
 
-from portal.testing import LocalServer, make_provider, make_user
+from portal.testing import LocalServer, make_provider, make_user, missing_service
 from providers.models import Membership, Region
 from sync.models import SyncConnection
 from sync.tests.support import feed_document
@@ -107,3 +108,33 @@ def fast_sync(settings):
     settings.SYNC_CONNECT_TIMEOUT = 2
     settings.SYNC_READ_TIMEOUT = 0.5
     return settings
+
+
+# --- A real browser: Debian's Chromium driven by Playwright (it cannot download its own here) --
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def page(monkeypatch):
+    if not Path(CHROMIUM).exists():
+        missing_service("chromium")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
+    # itself (fixtures) are synchronous and safe here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser.new_page()
+        finally:
+            browser.close()

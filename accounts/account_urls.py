@@ -7,4 +7,6 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
     path("apply/", views.apply_provider, name="apply_provider"),
+    path("verify/<str:token>/", views.verify_email, name="verify_email"),
+    path("verify/", views.verify_email_resend, name="verify_email_resend"),
 ]

@@ -4,9 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from accounts.forms import ProviderApplicationForm, SignupForm
-from accounts.services import user_signup
+from accounts.services import email_is_verified, email_verification_send, email_verify, user_signup
 from portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from providers.models import Provider
 from providers.selectors import memberships_for_user
@@ -27,7 +28,11 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
             password=form.cleaned_data["password1"],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome! Your account is ready."))
+        email_verification_send(user=user)
+        messages.success(
+            request,
+            _("Welcome! Your account is ready. We sent you an e-mail: open its link to confirm your address."),
+        )
         return redirect("accounts:profile")
     return render(request, "accounts/signup.html", {"form": form})
 
@@ -36,6 +41,7 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
 def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = memberships_for_user(user=request.user)
     context = {
+        "email_verified": email_is_verified(user=request.user),
         "memberships": [m for m in memberships if m.provider.status != Provider.Status.PENDING],
         "applications": [m for m in memberships if m.provider.status == Provider.Status.PENDING],
     }
@@ -59,3 +65,24 @@ def apply_provider(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
         return redirect("accounts:profile")
     return render(request, "accounts/apply_provider.html", {"form": form, "too_many": too_many})
+
+
+def verify_email(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """The link of a verification e-mail: works without being signed in (another device)."""
+    user = email_verify(token=token)
+    if user is None:
+        messages.error(request, _("This confirmation link is invalid or has expired. Ask for a new one below."))
+    else:
+        messages.success(request, _("Thank you: your e-mail address %(email)s is confirmed.") % {"email": user.email})
+    return redirect("accounts:profile" if request.user.is_authenticated else "login")
+
+
+@login_required
+@require_POST
+def verify_email_resend(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if email_is_verified(user=request.user):
+        messages.info(request, _("Your e-mail address is already confirmed."))
+    elif request.user.email:
+        email_verification_send(user=request.user)
+        messages.success(request, _("We sent a new confirmation link to %(email)s.") % {"email": request.user.email})
+    return redirect(request.POST.get("next") or "accounts:profile")

@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from marketplace.models import GpuAlias, GpuModel, Offer
-from marketplace.services import ImportPlan, ImportRow, RowError, offers_import, offers_import_plan
+from marketplace.models import CapacityWindow, GpuAlias, GpuModel, Offer
+from marketplace.services import ImportPlan, ImportRow, RowError, offers_import, offers_import_plan, windows_import
 from providers.models import Provider, Region
 
 COLUMNS = ["external_id", "region", "gpu", *Offer.SPEC_FIELDS]
@@ -150,9 +150,9 @@ def _clean_row(
     return data, errors
 
 
-def _normalise(raw: dict[str, str]) -> dict[str, str]:
+def _normalise(raw: dict[str, str], columns: list[str]) -> dict[str, str]:
     row = {}
-    for column in COLUMNS:
+    for column in columns:
         value = raw.get(column, "").strip()
         if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
             value = value[1:]
@@ -162,15 +162,16 @@ def _normalise(raw: dict[str, str]) -> dict[str, str]:
     return row
 
 
-def _read_rows(text: str) -> list[tuple[int, dict[str, str], bool]]:
-    """(row number, cells by column, has extra cells) for every non-blank row."""
+def _read_rows(text: str, columns: list[str] = COLUMNS) -> list[tuple[int, dict[str, str], bool]]:
+    """(row number, cells by column, has extra cells) for every non-blank row of a file whose
+    header names exactly ``columns``."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [name.strip().lower() for name in next(reader, [])]
         if not any(header):
             raise CsvFileError(_("The file is empty."))
-        missing = [column for column in COLUMNS if column not in header]
-        unknown = [column for column in header if column not in COLUMNS]
+        missing = [column for column in columns if column not in header]
+        unknown = [column for column in header if column not in columns]
         if missing or unknown:
             problems = []
             if missing:
@@ -179,7 +180,7 @@ def _read_rows(text: str) -> list[tuple[int, dict[str, str], bool]]:
                 problems.append(_("unknown columns: %(columns)s") % {"columns": ", ".join(unknown)})
             raise CsvFileError(
                 _("The header row does not match (%(problems)s). Expected: %(expected)s.")
-                % {"problems": "; ".join(problems), "expected": ", ".join(COLUMNS)}
+                % {"problems": "; ".join(problems), "expected": ", ".join(columns)}
             )
         rows = []
         # Numbered as a spreadsheet shows them: the header is row 1.
@@ -188,7 +189,8 @@ def _read_rows(text: str) -> list[tuple[int, dict[str, str], bool]]:
                 continue
             if len(rows) >= MAX_ROWS:
                 raise CsvFileError(_("The file has more than %(max)d rows: split it.") % {"max": MAX_ROWS})
-            rows.append((number, _normalise(dict(zip(header, cells, strict=False))), len(cells) > len(header)))
+            cells_by_column = _normalise(dict(zip(header, cells, strict=False)), columns)
+            rows.append((number, cells_by_column, len(cells) > len(header)))
     except csv.Error as exc:
         raise CsvFileError(
             _("The file is not valid CSV (line %(line)d): %(error)s") % {"line": reader.line_num, "error": exc}
@@ -252,3 +254,83 @@ def offers_csv_import(*, provider: Provider, text: str) -> ImportPlan:
     if errors:
         return _merged(offers_import_plan(provider=provider, rows=rows), errors)
     return _merged(offers_import(provider=provider, rows=rows), [])
+
+
+# --- Capacity windows ------------------------------------------------------------------------
+
+WINDOW_COLUMNS = ["external_id", "region", "gpu", "gpus", "from", "until", "price_per_gpu_hour", "currency"]
+WINDOW_ROW_FIELDS: dict[str, forms.Field] = {
+    "external_id": forms.CharField(max_length=200),
+    "region": forms.CharField(max_length=64),
+    "gpu": forms.CharField(max_length=120),
+    "gpus": forms.IntegerField(min_value=1, max_value=10_000_000),
+    "from": forms.DateField(input_formats=["%Y-%m-%d"]),
+    "until": forms.DateField(input_formats=["%Y-%m-%d"]),
+    "price_per_gpu_hour": forms.DecimalField(min_value=0, max_digits=10, decimal_places=4, required=False),
+    "currency": forms.RegexField(
+        regex=r"^[A-Za-z]{3}$",
+        required=False,
+        error_messages={"invalid": gettext_lazy("Use a three-letter code, e.g. USD.")},
+    ),
+}
+# The window's field each column sets (the others keep their names).
+WINDOW_COLUMN_FIELD = {"gpu": "gpu_model", "from": "starts_on", "until": "ends_on"}
+
+
+def windows_csv_lines(windows: Iterable[CapacityWindow]) -> Iterator[str]:
+    """The CSV text of capacity windows, line by line; it imports back unchanged."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(WINDOW_COLUMNS)
+    for window in windows:
+        yield writer.writerow(
+            [
+                _text_cell(window.external_id),
+                _text_cell(window.region.code),
+                window.gpu_model.slug,
+                window.gpus,
+                window.starts_on.isoformat(),
+                window.ends_on.isoformat(),
+                _cell(window.price_per_gpu_hour),
+                window.currency,
+            ]
+        )
+
+
+def windows_csv_import(*, provider: Provider, text: str) -> tuple[int, list[RowError]]:
+    """Read a CSV of capacity windows and, when every row is valid, save them all (created or
+    updated by external_id; marketplace.services.windows_import). Returns how many were saved
+    and the errors by row and column; nothing is saved when there is any. Raises CsvFileError
+    when the file cannot be read at all."""
+    rows = _read_rows(text, WINDOW_COLUMNS)
+    regions = {region.code: region for region in provider.regions.all()}
+    gpus = GpuAlias.objects.resolve_many({values["gpu"] for _n, values, _x in rows if values["gpu"]}, slugs=True)
+    valid: list[ImportRow] = []
+    errors: list[RowError] = []
+    for number, values, extra_cells in rows:
+        data, row_errors = {}, []
+        if extra_cells:
+            row_errors.append(("", _("This row has more cells than the header has columns.")))
+        for column, form_field in WINDOW_ROW_FIELDS.items():
+            try:
+                data[WINDOW_COLUMN_FIELD.get(column, column)] = form_field.clean(values[column])
+            except ValidationError as error:
+                row_errors += [(column, message) for message in error.messages]
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] <= data["starts_on"]:
+            row_errors.append(("until", _("The window must end after it starts.")))
+        if values["region"] and regions.get(values["region"]) is None:
+            row_errors.append(("region", _("Unknown region “%(code)s”.") % {"code": values["region"]}))
+        if values["gpu"] and gpus.get(values["gpu"]) is None:
+            row_errors.append(("gpu", _("Unknown GPU “%(name)s”.") % {"name": values["gpu"]}))
+        if row_errors:
+            errors += [RowError(row=number, column=column, message=str(message)) for column, message in row_errors]
+            continue
+        data["region"], data["gpu_model"] = regions[values["region"]], gpus[values["gpu"]]
+        data["currency"] = (data["currency"] or "").upper()
+        valid.append(ImportRow(row=number, values=data))
+    if errors:
+        return 0, errors
+    saved, errors = windows_import(provider=provider, rows=valid)
+    columns = {field: column for column, field in WINDOW_COLUMN_FIELD.items()}
+    for error in errors:
+        error.column = columns.get(error.column, error.column)
+    return saved, errors

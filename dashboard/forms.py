@@ -2,18 +2,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.models import GpuModel, Offer
+from marketplace.models import CapacityWindow, GpuModel, Offer
 from providers.models import Provider, Region
 from sync.forms import ConnectionSettingsForm
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on the form: next to its field when the form has it."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 class RegionForm(forms.ModelForm):
@@ -109,3 +100,63 @@ class ConnectionForm(ConnectionSettingsForm):
 
 class CsvUploadForm(forms.Form):
     file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, comma-separated, with a header row."))
+
+
+class WindowForm(forms.ModelForm):
+    external_id = forms.CharField(
+        label=_("Your id for this window"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional. Keys CSV imports; generated when left blank."),
+    )
+
+    class Meta:
+        model = CapacityWindow
+        fields = [
+            "region",
+            "gpu_model",
+            "gpus",
+            "starts_on",
+            "ends_on",
+            "price_per_gpu_hour",
+            "currency",
+            "external_id",
+        ]
+        labels = {
+            "region": _("Region"),
+            "gpu_model": _("GPU model"),
+            "gpus": _("GPUs"),
+            "starts_on": _("From"),
+            "ends_on": _("Until"),
+            "price_per_gpu_hour": _("Price per GPU-hour"),
+            "currency": _("Currency"),
+        }
+        help_texts = {
+            "gpus": _("How many GPUs you can provide over the whole window."),
+            "price_per_gpu_hour": _("Optional: leave blank if you price on request."),
+        }
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def __init__(self, *args, provider: Provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.provider = provider
+        self.instance.provider = provider
+        self.fields["region"].queryset = provider.regions.all()
+        self.fields["gpu_model"].queryset = GpuModel.objects.all()
+
+    def clean_external_id(self) -> str:
+        external_id = self.cleaned_data["external_id"].strip()
+        taken = self.provider.capacity_windows.filter(external_id=external_id).exclude(pk=self.instance.pk)
+        if external_id and taken.exists():
+            raise ValidationError(_("Another of your windows already has this id."))
+        return external_id
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].strip().upper()
+
+    def validate_constraints(self):
+        if not self._errors:
+            super().validate_constraints()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import views
+from dashboard import deal_views, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -27,4 +27,22 @@ urlpatterns = [
     path("<slug:slug>/connections/<int:pk>/enable/", views.connection_enable, name="connection_enable"),
     path("<slug:slug>/connections/<int:pk>/disable/", views.connection_disable, name="connection_disable"),
     path("<slug:slug>/connections/<int:pk>/runs/<int:run_pk>/", views.run_detail, name="run_detail"),
+    path("<slug:slug>/requests/", deal_views.request_inbox, name="request_inbox"),
+    path("<slug:slug>/requests/<int:request_pk>/", deal_views.request_detail, name="request_detail"),
+    path("<slug:slug>/requests/<int:request_pk>/quote/", deal_views.quote_submit, name="quote_submit"),
+    path("<slug:slug>/requests/<int:request_pk>/decline/", deal_views.request_decline, name="request_decline"),
+    path("<slug:slug>/requests/<int:request_pk>/messages/", deal_views.request_message, name="request_message"),
+    path(
+        "<slug:slug>/requests/<int:request_pk>/quotes/<int:quote_pk>/withdraw/",
+        deal_views.quote_withdraw,
+        name="quote_withdraw",
+    ),
+    path("<slug:slug>/agreements/<int:pk>/", deal_views.agreement_detail, name="agreement_detail"),
+    path("<slug:slug>/windows/", deal_views.window_list, name="window_list"),
+    path("<slug:slug>/windows/new/", deal_views.window_create, name="window_create"),
+    path("<slug:slug>/windows/export.csv", deal_views.window_export, name="window_export"),
+    path("<slug:slug>/windows/import/", deal_views.window_import, name="window_import"),
+    path("<slug:slug>/windows/<int:pk>/edit/", deal_views.window_edit, name="window_edit"),
+    path("<slug:slug>/windows/<int:pk>/withdraw/", deal_views.window_withdraw, name="window_withdraw"),
+    path("<slug:slug>/demand/", deal_views.demand, name="demand"),
 ]

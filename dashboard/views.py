@@ -25,9 +25,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from dashboard import csv_io, selectors
-from dashboard.forms import ConnectionForm, CsvUploadForm, OfferForm, RegionForm, add_service_errors
+from dashboard.forms import ConnectionForm, CsvUploadForm, OfferForm, RegionForm
 from marketplace import services as offer_services
 from marketplace.models import Offer
+from portal.forms import add_service_errors
 from portal.http import AuthenticatedHttpRequest
 from portal.lib.http import FetchError, GuardedClient
 from providers import services as provider_services

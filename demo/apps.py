@@ -7,3 +7,6 @@ class DemoConfig(AppConfig):
 
     name = "demo"
     verbose_name = "Demo"
+
+    def ready(self):
+        from demo import receivers  # noqa: F401  (demo partners answer routed requests)

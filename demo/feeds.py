@@ -1,4 +1,4 @@
-"""A demo partner's inventory at a given moment, as an open provider feed (v1) dict.
+"""A demo partner's inventory at a given moment, as an open provider feed (v1.1) dict.
 
 Availability is a pure function of the offer and the time, so every process (the web server
 serving the feed, ``load_demo``, the tests) computes the same figures without shared state:
@@ -15,10 +15,10 @@ import math
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from demo.partners import PARTNERS_BY_SLUG, DemoOffer, Partner, partner_offers
+from demo.partners import EUR_PER_USD, PARTNERS_BY_SLUG, DemoOffer, Partner, partner_offers
 
 FEED_FORMAT = "gpu-marketplace-feed"
-FEED_VERSION = 1
+FEED_VERSION = 1.1
 SOLD_OUT_CHANCE = 0.04
 MISSING_CHANCE = 0.012
 
@@ -96,7 +96,32 @@ def feed_for(partner: Partner, *, now: datetime, complete: bool = False) -> dict
             for region in partner.regions
         ],
         "offers": offers,
+        "capacity_windows": partner_windows(partner, now=now),
     }
+
+
+def partner_windows(partner: Partner, *, now: datetime) -> list[dict]:
+    """Forward capacity the partner publishes: its first fleet, in its first region, twice its
+    largest site, for six months from the first day of next month, a little under list price."""
+    if not partner.fleets:
+        return []
+    fleet, today = partner.fleets[0], now.astimezone(UTC).date()
+    region = next(region for region in partner.regions if region.code == fleet.regions[0])
+    start = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    until = (start + timedelta(days=6 * 31)).replace(day=1)
+    price = Decimal(fleet.price) * Decimal("0.85") * (EUR_PER_USD if region.currency == "EUR" else 1)
+    return [
+        {
+            "id": f"window-{fleet.regions[0]}-{start:%Y%m}",
+            "region": region.code,
+            "gpu": fleet.gpu,
+            "gpus": 2 * fleet.nodes[1] * fleet.gpus_per_node,
+            "from": start.isoformat(),
+            "until": until.isoformat(),
+            "price_per_gpu_hour": str(price.quantize(Decimal("0.01"), ROUND_HALF_UP)),
+            "currency": region.currency,
+        }
+    ]
 
 
 def partner_feed(slug: str, *, now: datetime, complete: bool = False) -> dict | None:

@@ -2,17 +2,23 @@
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
+from django.http import QueryDict
 from django.urls import reverse
 
+from accounts.services import email_is_verified, email_mark_verified
+from deals.forms import add_months
+from deals.models import CapacityRequest
+from deals.services import request_file, saved_search_create
 from demo.feeds import feed_for, offer_history
 from demo.partners import PARTNERS, PARTNERS_BY_SLUG, partner_offers
+from demo.quotes import demo_quotes
 from marketplace.models import GpuAlias, GpuModel, Offer
 from marketplace.services import offer_create, snapshots_record
 from providers.models import Certification, Membership, Provider, Region
@@ -34,7 +40,7 @@ class DemoLogin:
 LOGINS = (
     DemoLogin("admin", "admin", "superuser: Django admin"),
     DemoLogin("provider", "provider", "owner of Lambda and of Sandbox Cloud: provider dashboard"),
-    DemoLogin("developer", "developer", "developer: browse, apply to list an organisation"),
+    DemoLogin("developer", "developer", "developer: a capacity request with two quotes, saved searches"),
 )
 
 
@@ -115,6 +121,9 @@ def demo_users_load() -> None:
     Membership.objects.get_or_create(user=provider_user, provider=sandbox, defaults={"role": Membership.Role.OWNER})
     if not User.objects.filter(username="developer").exists():
         User.objects.create_user("developer", "developer@example.com", "developer")
+    for user in User.objects.filter(username__in=[login.username for login in LOGINS]):
+        if not email_is_verified(user=user):
+            email_mark_verified(user=user)  # demo addresses: nothing to confirm
 
 
 def demo_feeds_sync(*, connections: list[SyncConnection], now: datetime) -> list[tuple[SyncConnection, SyncRun | None]]:
@@ -200,3 +209,34 @@ def demo_history_backfill(*, now: datetime, days: int = 7) -> int:
         ]
     snapshots_record(snapshots)
     return len(snapshots)
+
+
+DEMO_REQUEST_NOTES = "Pre-training run; 30 TB of shared storage. (The demo developer's request.)"
+
+
+def demo_request_load(*, today: date) -> CapacityRequest | None:
+    """The developer login's capacity request, once: 64 H100 in the EU for three months from
+    the first day of next month, with quotes from two of the demo partners it reached.
+
+    Returns the request when it was created now, None when the developer already has one.
+    """
+    developer = User.objects.get(username="developer")
+    if CapacityRequest.objects.filter(developer=developer).exists():
+        return None
+    start = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+    capacity_request = request_file(
+        developer=developer,
+        organisation="Example Research Lab",
+        gpu_models=list(GpuModel.objects.filter(slug="h100-sxm")),
+        gpu_count=64,
+        country_groups=["eu"],
+        start_date=start,
+        end_date=add_months(start, 3),
+        notes=DEMO_REQUEST_NOTES,
+    )
+    reached = list(capacity_request.recipients.order_by("provider__name").values_list("provider_id", flat=True))
+    demo_quotes(request_id=capacity_request.pk, provider_ids=reached[:2])
+    # The same search saved, with alerts: a matching offer added later (say by the provider
+    # login, on Lambda's dashboard) is e-mailed to the developer (on the console in the demo).
+    saved_search_create(user=developer, name="H100 in the EU", params=QueryDict("gpu=h100-sxm&region_group=eu"))
+    return capacity_request

@@ -10,7 +10,7 @@ page's query count stays constant.
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 import django_filters
@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from marketplace.country_groups import COUNTRY_GROUPS, countries_in_groups
-from marketplace.models import GpuModel, Offer
+from marketplace.models import CapacityWindow, GpuModel, Offer
 from providers.models import Certification, Provider
 
 # Each ordering but freshness matches a partial index (migration 0007), so a page is an index
@@ -167,7 +167,7 @@ class CatalogFilter(django_filters.FilterSet):
     min_gpus = IntegerFilter(
         label=_("I need at least N GPUs now"),
         field_name="gpus_available",
-        lookup_expr="gte",
+        method="filter_min_gpus",
         min_value=1,
         max_value=10_000_000,
     )
@@ -188,6 +188,10 @@ class CatalogFilter(django_filters.FilterSet):
         choices=[*Offer.GpuInterconnect.choices, *Offer.Network.choices],
     )
     cert = ChoicesFilter(label=_("Certifications (all of)"), method="filter_cert")
+    # Forward capacity: offers whose provider publishes a capacity window for the same GPU model
+    # in the same region covering the whole period (then "I need N GPUs" counts the window's).
+    available_from = django_filters.DateFilter(label=_("Available from"), method="filter_available_from")
+    for_weeks = IntegerFilter(label=_("for (weeks)"), min_value=1, max_value=260, method="filter_nothing")
     # A checkbox that is never invalid: "1" shows stale offers, anything else (or nothing) hides them.
     stale = CheckboxFilter(label=_("Include stale offers"), method="filter_stale")
 
@@ -275,6 +279,24 @@ class CatalogFilter(django_filters.FilterSet):
             holds = holders.filter(provider_id=OuterRef("provider_id"), certification_id=self.cert_ids[slug])
             queryset = queryset.filter(Exists(holds))
         return queryset
+
+    def filter_available_from(self, queryset, name, value):
+        end = value + timedelta(weeks=self.cleaned.get("for_weeks") or 1)
+        windows = CapacityWindow.objects.listed().covering(value, end)
+        windows = windows.filter(
+            provider_id=OuterRef("provider_id"), region_id=OuterRef("region_id"), gpu_model_id=OuterRef("gpu_model_id")
+        )
+        if needed := self.cleaned.get("min_gpus"):
+            windows = windows.filter(gpus__gte=needed)
+        return queryset.filter(Exists(windows))
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset  # read by another filter
+
+    def filter_min_gpus(self, queryset, name, value):
+        if self.cleaned.get("available_from"):
+            return queryset  # counted against the capacity window, not today's availability
+        return queryset.filter(gpus_available__gte=value)
 
     def filter_stale(self, queryset, name, value):
         return queryset if value else queryset.fresh(self.now)

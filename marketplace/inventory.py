@@ -6,6 +6,7 @@ the other's internals: this module is the hand-off.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 
@@ -51,9 +52,26 @@ class NormalizedOffer:
         return None if self.nodes_available is None else self.nodes_available * self.gpus_per_node
 
 
+@dataclass(frozen=True, slots=True)
+class NormalizedWindow:
+    """Forward capacity: ``gpus`` GPUs of a model in a region from ``starts_on`` until ``ends_on``."""
+
+    external_id: str
+    region: str
+    gpu_model_raw: str
+    gpus: int
+    starts_on: date
+    ends_on: date
+    price_per_gpu_hour: Decimal | None = None  # None: not priced yet
+    currency: str = ""
+
+
 @dataclass(slots=True)
 class ParsedInventory:
     offers: list[NormalizedOffer]
     regions: list[NormalizedRegion] = field(default_factory=list)
     # Things worth telling the provider that do not fail the sync.
     warnings: list[str] = field(default_factory=list)
+    # None: the source does not publish capacity windows (those the provider has are left
+    # alone); a list, even empty, is the provider's complete set of windows.
+    windows: list[NormalizedWindow] | None = None

@@ -1,6 +1,6 @@
 import re
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -306,3 +306,104 @@ class OfferSnapshot(models.Model):
     class Meta:
         ordering = ["offer", "recorded_at"]
         indexes = [models.Index(fields=["offer", "recorded_at"], name="snapshot_offer_time")]
+
+
+class CapacityWindowQuerySet(models.QuerySet):
+    def listed(self):
+        """Windows a developer may see: active, from an approved provider."""
+        return self.filter(status=CapacityWindow.Status.ACTIVE, provider__status="approved")
+
+    def covering(self, start: date, end: date):
+        """Windows open for the whole of [start, end)."""
+        return self.filter(starts_on__lte=start, ends_on__gte=end)
+
+
+class CapacityWindow(models.Model):
+    """Forward capacity a provider publishes: so many GPUs of a model in a region, over a period.
+
+    Keyed by ``(provider, external_id)`` like offers, so the dashboard, CSV files and feeds
+    (provider feed v1.1, "capacity_windows") update windows in place; withdrawn, never deleted.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="capacity_windows")
+    region = models.ForeignKey("providers.Region", on_delete=models.PROTECT, related_name="capacity_windows")
+    # Copied from the region on save, as for offers.
+    country = CountryField(editable=False)
+    gpu_model = models.ForeignKey(GpuModel, on_delete=models.PROTECT, related_name="capacity_windows")
+    gpus = models.PositiveIntegerField(validators=[MinValueValidator(1)], verbose_name=_("GPUs"))
+    starts_on = models.DateField(verbose_name=_("from"))
+    ends_on = models.DateField(verbose_name=_("until"))
+    # Optional: a window may be published before its price is set.
+    price_per_gpu_hour = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    external_id = models.CharField(max_length=200)
+    source = models.CharField(max_length=10, choices=Offer.Source, default=Offer.Source.MANUAL)
+    sync_connection = models.ForeignKey(
+        "sync.SyncConnection", null=True, blank=True, on_delete=models.SET_NULL, related_name="capacity_windows"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CapacityWindowQuerySet.as_manager()
+
+    # What a provider states about a window, after region and GPU model.
+    SPEC_FIELDS = ("gpus", "starts_on", "ends_on", "price_per_gpu_hour", "currency")
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        verbose_name = _("capacity window")
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "external_id"], name="window_unique_external_id"),
+            models.CheckConstraint(condition=Q(ends_on__gt=F("starts_on")), name="window_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(price_per_gpu_hour__isnull=True) | Q(price_per_gpu_hour__gte=0), name="window_price_gte_0"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["gpu_model", "country", "starts_on"], condition=Q(status="active"), name="window_listed"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gpus}x {self.gpu_model} · {self.region} · {self.starts_on} → {self.ends_on}"
+
+    def clean(self):
+        if self.region_id and self.provider_id and self.region.provider_id != self.provider_id:
+            raise ValidationError({"region": _("This region belongs to another provider.")})
+        if self.starts_on and self.ends_on and self.ends_on <= self.starts_on:
+            raise ValidationError({"ends_on": _("The window must end after it starts.")})
+        if self.price_per_gpu_hour is not None and not self.currency:
+            raise ValidationError({"currency": _("Give the currency of the price.")})
+
+    def save(self, *args, **kwargs):
+        if self.region_id:
+            self.country = self.region.country
+        super().save(*args, **kwargs)
+
+
+class SearchDemand(models.Model):
+    """How many catalog searches asked for a GPU model in a country on a day: aggregated counts,
+    no person and no search stored. A blank GPU (slug) or country: the search did not name one.
+    (Blanks rather than NULLs, so that one unique constraint holds on every database.)"""
+
+    day = models.DateField()
+    gpu = models.SlugField(blank=True, verbose_name=_("GPU model"))
+    country = CountryField(blank=True)
+    searches = models.PositiveIntegerField(default=0)
+    # Searches that found no offer at all.
+    empty = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "gpu", "country"], name="search_demand_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.gpu or '*'} {self.country or '*'}: {self.searches}"

@@ -5,30 +5,37 @@ checks each row against the same rules), so a rule broken here fails the same wa
 call comes from a form, a CSV import, a sync or a shell. Offers are never deleted.
 """
 
+import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from operator import attrgetter
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from marketplace.inventory import NormalizedOffer, ParsedInventory
+from marketplace.inventory import NormalizedOffer, NormalizedWindow, ParsedInventory
 from marketplace.models import (
+    CapacityWindow,
     GpuAlias,
     GpuModel,
     GpuNameReview,
     Offer,
     OfferSnapshot,
+    SearchDemand,
     normalize_gpu_name,
     verification_lifetime,
 )
+from marketplace.signals import offers_changed
 from portal.lib.bulk import adapted_rows, rows_insert, rows_update
 from providers.models import Provider, Region
 from providers.services import region_update, regions_upsert
@@ -81,6 +88,8 @@ class InventoryApplyResult:
     warnings: list[str] = field(default_factory=list)
     # GPU names the alias table does not know -> offers held back, for the review queue.
     unknown_gpus: dict[str, int] = field(default_factory=dict)
+    # Capacity windows the source lists after the apply; None: it publishes none (feed v1).
+    windows: int | None = None
 
 
 # --- Offers a provider maintains (dashboard, admin) ------------------------------------------
@@ -93,7 +102,10 @@ def offer_external_id_new() -> str:
 
 def snapshots_record(rows: list[tuple]) -> None:
     """Remember offers' prices and availability, for their history charts: the one way snapshots
-    are written. Each row is (offer id, recorded at, price per GPU-hour, nodes available)."""
+    are written. Each row is (offer id, recorded at, price per GPU-hour, nodes available).
+
+    Snapshots are also the log of changes that saved-search alerts read (deals.services).
+    """
     rows_insert(OfferSnapshot, SNAPSHOT_FIELDS, rows)
 
 
@@ -125,6 +137,7 @@ def offer_create(*, provider: Provider, source: str = Offer.Source.MANUAL, **fie
     offer.full_clean()
     offer.save()
     snapshots_record([_snapshot_row(offer, offer.last_verified_at)])
+    offers_changed.send(sender=Offer, provider=provider)
     return offer
 
 
@@ -146,6 +159,7 @@ def offer_update(*, offer: Offer, **fields: Any) -> Offer:
     offer.save()
     if before is None or (offer.price_per_gpu_hour, offer.nodes_available) != tuple(before):
         snapshots_record([_snapshot_row(offer, timezone.now())])
+        offers_changed.send(sender=Offer, provider=offer.provider)
     return offer
 
 
@@ -186,6 +200,143 @@ def offers_region_update(*, region: Region, **fields: Any) -> Region:
     region_update(region=region, **fields)
     region.offers.exclude(country=region.country).update(country=region.country)
     return region
+
+
+# --- Capacity windows: forward capacity a provider publishes ---------------------------------
+
+WINDOW_FIELDS = frozenset({"region", "gpu_model", "external_id", *CapacityWindow.SPEC_FIELDS})
+
+
+def _window_set(window: CapacityWindow, fields: dict[str, Any]) -> None:
+    unknown = set(fields) - WINDOW_FIELDS
+    if unknown:
+        raise TypeError(f"not window fields a provider may set: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(window, name, value)
+    window.currency = (window.currency or "").upper()
+    if window.region_id:
+        window.country = window.region.country
+
+
+def window_create(*, provider: Provider, source: str = Offer.Source.MANUAL, **fields: Any) -> CapacityWindow:
+    """Publish a capacity window of ``provider``; a blank ``external_id`` gets a generated one."""
+    window = CapacityWindow(provider=provider, source=source)
+    _window_set(window, fields)
+    if not window.external_id:
+        window.external_id = f"window-{uuid.uuid4().hex[:12]}"
+    window.full_clean()
+    window.save()
+    return window
+
+
+def window_update(*, window: CapacityWindow, **fields: Any) -> CapacityWindow:
+    """Change a window by hand; a synced one belongs to its feed and is refused."""
+    if window.sync_connection_id is not None:
+        raise ValidationError(_("This window comes from a sync connection: change it at the source."))
+    _window_set(window, fields)
+    if not window.external_id:
+        window.external_id = f"window-{uuid.uuid4().hex[:12]}"
+    window.status = CapacityWindow.Status.ACTIVE
+    window.full_clean()
+    window.save()
+    return window
+
+
+def window_withdraw(*, window: CapacityWindow) -> CapacityWindow:
+    """Take a window off the catalog; it stays in the database."""
+    window.status = CapacityWindow.Status.WITHDRAWN
+    window.save(update_fields=["status", "updated_at"])
+    return window
+
+
+def windows_import(*, provider: Provider, rows: list["ImportRow"]) -> tuple[int, list["RowError"]]:
+    """Create or update ``provider``'s windows from import rows (by external_id), all or nothing.
+
+    A window synced from a connection cannot be changed this way. Returns how many were saved
+    (0 when there are errors) and the errors by row and field.
+    """
+    errors: list[RowError] = []
+    try:
+        with transaction.atomic():
+            existing = {window.external_id: window for window in provider.capacity_windows.all()}
+            for row in rows:
+                window = existing.get(row.values["external_id"])
+                try:
+                    if window is None:
+                        window = window_create(provider=provider, source=Offer.Source.CSV, **row.values)
+                        existing[window.external_id] = window
+                    else:
+                        window_update(window=window, **row.values)
+                except ValidationError as error:
+                    messages = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+                    errors += [
+                        RowError(row=row.row, column="" if name == "__all__" else name, message=message)
+                        for name, texts in messages.items()
+                        for message in texts
+                    ]
+            if errors:
+                raise _RollBack
+    except _RollBack:
+        return 0, errors
+    return len(rows), errors
+
+
+class _RollBack(Exception):
+    """Leaves a transaction.atomic() block so that nothing of it is saved."""
+
+
+def windows_apply(
+    *, connection: InventorySource, windows: list[NormalizedWindow], regions: Mapping[str, Region]
+) -> tuple[int, list[str]]:
+    """Make the connection's capacity windows match ``windows``, its complete list.
+
+    New ids are created, changed ones updated (and listed again if withdrawn), this
+    connection's windows missing from the list withdrawn. A window with an unknown GPU name or
+    region, or whose id another connection syncs, is skipped with a warning. Returns how many
+    windows the connection lists now, and the warnings. Windows are few (forward capacity, not
+    every node shape), so this works on model instances.
+    """
+    provider_id = connection.provider_id
+    existing = {window.external_id: window for window in CapacityWindow.objects.filter(provider_id=provider_id)}
+    gpu_models = GpuAlias.objects.resolve_many(item.gpu_model_raw for item in windows)
+    warnings: list[str] = []
+    seen: set[str] = set()
+    for item in windows:
+        gpu_model, region = gpu_models[item.gpu_model_raw], regions.get(item.region)
+        window = existing.get(item.external_id)
+        if gpu_model is None or region is None or item.external_id in seen:
+            problem = "its GPU name is unknown" if gpu_model is None else "its region is unknown"
+            if item.external_id in seen:
+                problem = "its id appears more than once"
+            warnings.append(f'Capacity window "{item.external_id[:80]}" skipped: {problem}.')
+            continue
+        if window is not None and window.sync_connection_id not in (None, connection.pk):
+            warnings.append(f'Capacity window "{item.external_id[:80]}" is synced by another connection: skipped.')
+            continue
+        seen.add(item.external_id)
+        values = {
+            "region": region,
+            "country": region.country,
+            "gpu_model": gpu_model,
+            "gpus": item.gpus,
+            "starts_on": item.starts_on,
+            "ends_on": item.ends_on,
+            "price_per_gpu_hour": item.price_per_gpu_hour,
+            "currency": item.currency,
+            "status": CapacityWindow.Status.ACTIVE,
+            "source": Offer.Source.SYNC,
+            "sync_connection_id": connection.pk,
+        }
+        if window is None:
+            CapacityWindow.objects.create(provider_id=provider_id, external_id=item.external_id, **values)
+        elif any(getattr(window, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(window, name, value)
+            window.save()
+    CapacityWindow.objects.filter(sync_connection_id=connection.pk, status=CapacityWindow.Status.ACTIVE).exclude(
+        external_id__in=seen
+    ).update(status=CapacityWindow.Status.WITHDRAWN)
+    return len(seen), warnings
 
 
 # --- Imports: many offers at once, every row validated before any is saved (CSV) -------------
@@ -372,7 +523,10 @@ def _import_save(plan: ImportPlan) -> None:
         Offer.objects.filter(pk__in=unchanged[start : start + 1000]).update(
             last_verified_at=now, stale_at=stale_at, updated_at=now
         )
-    snapshots_record([_snapshot_row(row.offer, now) for row in plan.rows if row.snapshot])
+    snapshots = [_snapshot_row(row.offer, now) for row in plan.rows if row.snapshot]
+    snapshots_record(snapshots)
+    if snapshots:
+        offers_changed.send(sender=Offer, provider=plan.rows[0].offer.provider)
 
 
 # --- Synced inventories ---------------------------------------------------------------------
@@ -380,17 +534,23 @@ def _import_save(plan: ImportPlan) -> None:
 
 @transaction.atomic
 def inventory_apply(*, connection: InventorySource, inventory: ParsedInventory, now: datetime) -> InventoryApplyResult:
-    """Apply a connection's complete, parsed inventory: its regions, then its offers.
+    """Apply a connection's complete, parsed inventory: its regions, offers and capacity windows.
 
     The sync engine's one call into the marketplace. Regions the inventory declares are created
-    or updated; offers follow offers_apply_inventory(); GPU names the catalogue does not know go
-    to the admin review queue. The inventory's own warnings come first in the result's.
+    or updated; offers follow offers_apply_inventory(), windows windows_apply(); GPU names the
+    catalogue does not know go to the admin review queue. The inventory's own warnings come first
+    in the result's.
     """
     regions = regions_upsert(provider=connection.provider, regions=inventory.regions)
     result = offers_apply_inventory(connection=connection, offers=inventory.offers, regions=regions, now=now)
+    if inventory.windows is not None:
+        result.windows, warnings = windows_apply(connection=connection, windows=inventory.windows, regions=regions)
+        result.warnings += warnings
     if result.unknown_gpus:
         gpu_names_unknown_record(provider=connection.provider, names=result.unknown_gpus, now=now)
     result.warnings = inventory.warnings + result.warnings
+    if result.created or result.updated:
+        offers_changed.send(sender=Offer, provider=connection.provider)
     return result
 
 
@@ -611,3 +771,52 @@ def gpu_name_review_resolve(*, review: GpuNameReview, gpu_model: GpuModel, now: 
         )
     review.gpu_model, review.resolved_at = gpu_model, now
     review.save(update_fields=["gpu_model", "resolved_at"])
+
+
+# --- Search demand: what developers look for, aggregated -------------------------------------
+
+# Counts wait in the process and are written together: one catalog request costs no write.
+# A process that dies loses at most DEMAND_FLUSH_SECONDS of counts (they are statistics).
+_demand: Counter[tuple[date, str, str]] = Counter()
+_demand_empty: Counter[tuple[date, str, str]] = Counter()
+_demand_lock = threading.Lock()
+_demand_flushed_at = time.monotonic()
+DEMAND_MAX_PAIRS = 100  # per search: 10 GPU models in 10 countries
+
+
+def search_demand_note(*, gpus: list[str], countries: list[str], empty: bool, day: date | None = None) -> None:
+    """Count one catalog search for each (GPU model, country) it names ("" for none named).
+
+    No person and no query is stored: only these counts per day. Written in bulk every
+    DEMAND_FLUSH_SECONDS by search_demand_flush().
+    """
+    global _demand_flushed_at
+    day = day or timezone.localdate()
+    pairs = [(day, gpu, country) for gpu in (gpus or [""]) for country in (countries or [""])][:DEMAND_MAX_PAIRS]
+    with _demand_lock:
+        _demand.update(pairs)
+        if empty:
+            _demand_empty.update(pairs)
+        due = time.monotonic() - _demand_flushed_at >= settings.DEMAND_FLUSH_SECONDS
+    if due:
+        search_demand_flush()
+
+
+def search_demand_flush() -> int:
+    """Write the counts waiting in this process; returns how many rows were touched."""
+    global _demand_flushed_at
+    with _demand_lock:
+        counts, empties = dict(_demand), dict(_demand_empty)
+        _demand.clear()
+        _demand_empty.clear()
+        _demand_flushed_at = time.monotonic()
+    for (day, gpu, country), searches in counts.items():
+        empty = empties.get((day, gpu, country), 0)
+        rows = SearchDemand.objects.filter(day=day, gpu=gpu, country=country)
+        if not rows.update(searches=F("searches") + searches, empty=F("empty") + empty):
+            try:
+                with transaction.atomic():
+                    SearchDemand.objects.create(day=day, gpu=gpu, country=country, searches=searches, empty=empty)
+            except IntegrityError:  # another process created it meanwhile
+                rows.update(searches=F("searches") + searches, empty=F("empty") + empty)
+    return len(counts)

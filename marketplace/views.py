@@ -1,16 +1,14 @@
-from urllib.parse import quote, urlencode
-
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from marketplace import selectors
+from marketplace import selectors, services
+from marketplace.country_groups import countries_in_groups
 from marketplace.models import GpuModel, Offer
 from portal.http import HtmxHttpRequest
 
@@ -24,6 +22,8 @@ def _wants_fragment(request: HtmxHttpRequest) -> bool:
 @vary_on_headers("HX-Request")
 def catalog(request: HtmxHttpRequest) -> HttpResponse:
     results = selectors.catalog_search(params=request.GET)
+    if request.GET.get("page", "1") == "1":  # a search, not the next page of one
+        _demand_note(results)
     template = "marketplace/catalog.html"
     fragment = _wants_fragment(request)
     if fragment:
@@ -39,21 +39,14 @@ def catalog(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _capacity_request_link(request: HtmxHttpRequest, offer: Offer) -> str:
-    """A mailto: to the provider with the offer in the subject, else the provider's website."""
-    provider = offer.provider
-    if not provider.contact_email:
-        return provider.website
-    subject = _("Capacity request: %(gpus)sx %(gpu)s in %(region)s (offer #%(id)s)") % {
-        "gpus": offer.gpus_per_node,
-        "gpu": offer.gpu_model.name,
-        "region": offer.region.code,
-        "id": offer.pk,
-    }
-    body = _("Hello,\n\nI would like capacity for this offer: %(url)s\n\nGPUs needed:\nStart date:\nDuration:\n") % {
-        "url": request.build_absolute_uri(offer.get_absolute_url())
-    }
-    return f"mailto:{provider.contact_email}?{urlencode({'subject': subject, 'body': body}, quote_via=quote)}"
+def _demand_note(results: selectors.CatalogResults) -> None:
+    """Count the search for providers' demand insights: the GPU models and countries it names."""
+    cleaned = results.filterset.cleaned
+    countries = {str(code) for code in cleaned.get("country") or []}
+    countries |= countries_in_groups(list(cleaned.get("region_group") or []))
+    services.search_demand_note(
+        gpus=sorted(cleaned.get("gpu") or []), countries=sorted(countries), empty=results.summary.total == 0
+    )
 
 
 @require_GET
@@ -83,7 +76,6 @@ def offer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "price_points": price_points,
         "capacity_points": capacity_points,
         "chart_end": offer.updated_at if withdrawn else timezone.now(),
-        "request_link": _capacity_request_link(request, offer),
     }
     # 410 tells crawlers and scripts the offer existed and is gone for good.
     return render(request, "marketplace/offer_detail.html", context, status=410 if withdrawn else 200)

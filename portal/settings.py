@@ -69,9 +69,10 @@ INSTALLED_APPS = [
     "django_countries",
     "providers",
     "marketplace",
-    "sync",
-    "dashboard",
     "accounts",
+    "sync",
+    "deals",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,9 @@ LOGGING = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = RUN_DIR / "broker"
+    # Every process may send tasks (the web server, load_demo, the worker): the folders must exist.
+    for _folder in ("processed", "control"):
+        (_queue_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
@@ -220,6 +224,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sync.tasks.dispatch_due_syncs",
         "schedule": schedule(env_int("SYNC_DISPATCH_EVERY_SECONDS", 15)),
     },
+    # Saved-search alerts: evaluated after syncs too (deals/receivers.py); this is the backstop.
+    "evaluate-alerts": {"task": "deals.tasks.alerts_evaluate_task", "schedule": schedule(60)},
+    "send-alerts": {"task": "deals.tasks.alerts_send_task", "schedule": schedule(300)},
+    "expire-requests": {"task": "deals.tasks.requests_expire_task", "schedule": schedule(3600)},
+    "expire-quotes": {"task": "deals.tasks.quotes_expire_task", "schedule": schedule(3600)},
 }
 
 # --- Marketplace rules ----------------------------------------------------------------------
@@ -240,6 +249,16 @@ CACHES = {
     if _cache_url.startswith(("redis://", "rediss://"))
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+
+# Catalog searches are counted per GPU model and country for providers' demand insights; each
+# process writes its counts this often (seconds).
+DEMAND_FLUSH_SECONDS = env_int("DEMAND_FLUSH_SECONDS", 30)
+
+# --- Capacity requests and alerts ---------------------------------------------------------------
+# A developer may have this many open requests at once (providers' time is not free).
+REQUESTS_MAX_OPEN_PER_DEVELOPER = env_int("REQUESTS_MAX_OPEN_PER_DEVELOPER", 5)
+# At most one alert e-mail per saved search this often (seconds): a digest of what matched.
+ALERT_DIGEST_SECONDS = env_int("ALERT_DIGEST_SECONDS", 3600)
 
 # --- Sync engine ----------------------------------------------------------------------------
 SYNC_CONNECT_TIMEOUT = float(env_str("SYNC_CONNECT_TIMEOUT", "5"))

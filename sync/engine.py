@@ -35,7 +35,7 @@ from django.utils.translation import gettext
 from marketplace.inventory import ParsedInventory
 from marketplace.services import InventoryApplyResult, inventory_apply
 from portal.lib.http import FetchError, GuardedClient
-from providers.models import Membership
+from providers.selectors import provider_contact_addresses
 from sync.adapters.base import AdapterError
 from sync.adapters.registry import get_adapter
 from sync.models import SyncConnection, SyncRun
@@ -241,6 +241,7 @@ def _run_succeeded(run: SyncRun, connection: SyncConnection, result: InventoryAp
     run.outcome, run.finished_at = SyncRun.Outcome.SUCCESS, now
     run.created, run.updated, run.unchanged = result.created, result.updated, result.unchanged
     run.withdrawn, run.skipped, run.warnings = result.withdrawn, result.skipped, result.warnings
+    run.windows = result.windows
     run.save()
     _connection_update(
         connection,
@@ -301,9 +302,7 @@ def connection_paused_notify(*, connection: SyncConnection) -> int:
     Returns the number of messages sent (0 when the provider has no address to write to).
     """
     provider = connection.provider
-    owners = Membership.objects.filter(provider=provider, role=Membership.Role.OWNER, user__is_active=True)
-    addresses = [provider.contact_email, *owners.values_list("user__email", flat=True)]
-    recipients = list({address.lower(): address for address in addresses if address}.values())
+    recipients = provider_contact_addresses(provider=provider)
     if not recipients:
         logger.warning("connection %s paused, but provider %s has no e-mail address", connection.pk, provider.slug)
         return 0

@@ -91,6 +91,8 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     withdrawn = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    # Capacity windows the source lists after the run; null when it publishes none.
+    windows = models.PositiveIntegerField(null=True, blank=True)
     error = models.TextField(blank=True)
     # Problems that did not fail the run, e.g. GPU names the catalogue does not know.
     warnings = models.JSONField(default=list, blank=True)

@@ -4,11 +4,18 @@ charlie owns Beta. Acme's objects must be 404 for him under Acme's slug and unde
 (Beta's), and anonymous visitors are sent to the login page.
 """
 
+from datetime import timedelta
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from dashboard import urls as dashboard_urls
-from marketplace.models import Offer
+from deals import services as deal_services
+from deals.models import Message, Quote, Recipient
+from deals.tests.support import TODAY, file_request, quote_values, send_quote
+from marketplace import services as offer_services
+from marketplace.models import CapacityWindow, Offer
 from portal.testing import make_offer
 from sync.models import SyncConnection, SyncRun
 
@@ -62,8 +69,31 @@ CASES = [
     ("dashboard:connection_enable", "post", ["connection"], {}),
     ("dashboard:connection_disable", "post", ["connection"], {}),
     ("dashboard:run_detail", "get", ["connection", "run"], None),
+    ("dashboard:request_inbox", "get", [], None),
+    ("dashboard:request_detail", "get", ["request"], None),
+    ("dashboard:quote_submit", "post", ["request"], "quote"),
+    ("dashboard:request_decline", "post", ["request"], {"reason": "No capacity then."}),
+    ("dashboard:request_message", "post", ["request"], {"body": "Which storage do you need?"}),
+    ("dashboard:quote_withdraw", "post", ["request", "quote"], {}),
+    ("dashboard:agreement_detail", "get", ["agreement"], None),
+    ("dashboard:window_list", "get", [], None),
+    ("dashboard:window_create", "get", [], None),
+    ("dashboard:window_create", "post", [], "window"),
+    ("dashboard:window_edit", "get", ["window"], None),
+    ("dashboard:window_edit", "post", ["window"], "window"),
+    ("dashboard:window_withdraw", "post", ["window"], {}),
+    ("dashboard:window_export", "get", [], None),
+    ("dashboard:window_import", "get", [], None),
+    ("dashboard:window_import", "post", [], "window_csv"),
+    ("dashboard:demand", "get", [], None),
 ]
+# Which URL argument each object of a case fills.
+KWARGS = {"run": "run_pk", "request": "request_pk", "quote": "quote_pk"}
 IDS = [f"{method.upper()} {name.split(':')[1]}" for name, method, _o, _d in CASES]
+WINDOW_CSV = (
+    "external_id,region,gpu,gpus,from,until,price_per_gpu_hour,currency\n"
+    "w-1,eu-fra-1,h100-sxm,8,2030-01-01,2030-02-01,,\n"
+)
 CSV = (
     "external_id,region,gpu,gpus_per_node,vcpus,ram_gb,storage_gb,gpu_interconnect,network,pricing_type,"
     "min_term_months,price_per_gpu_hour,currency,nodes_available,nodes_total\n"
@@ -72,28 +102,44 @@ CSV = (
 
 
 @pytest.fixture
-def world(acme, beta, acme_fra, beta_nyc):
-    """Acme's and Beta's objects, one of each kind."""
+def world(acme, beta, acme_fra, beta_nyc, dave):
+    """Acme's and Beta's objects, one of each kind: each has a request routed to it (by dave, for
+    its own country only), its quote on it, an agreement on another request, a capacity window."""
     objects = {}
     for key, provider, region in [("acme", acme, acme_fra), ("beta", beta, beta_nyc)]:
         connection = SyncConnection.objects.create(
             provider=provider, name=f"{provider.slug} feed", base_url="https://feed.example/x.json"
         )
+        offer = make_offer(provider, region)
+        capacity_request = file_request(dave, countries=[region.country.code], country_groups=[])
+        quote = send_quote(capacity_request, provider)
+        won = file_request(dave, countries=[region.country.code], country_groups=[])
+        agreement = deal_services.quote_accept(quote=send_quote(won, provider), developer=dave)
+        window = offer_services.window_create(
+            provider=provider,
+            region=region,
+            gpu_model=offer.gpu_model,
+            gpus=64,
+            starts_on=TODAY + timedelta(days=30),
+            ends_on=TODAY + timedelta(days=120),
+        )
         objects[key] = {
             "region": region,
-            "offer": make_offer(provider, region),
+            "offer": offer,
             "connection": connection,
             "run": SyncRun.objects.create(connection=connection),
+            "request": capacity_request,
+            "quote": quote,
+            "agreement": agreement,
+            "window": window,
         }
     return objects
 
 
 def _url(name: str, slug: str, objects: list[str], owned: dict) -> str:
     kwargs = {"slug": slug}
-    if objects:
-        kwargs["pk"] = owned[objects[0]].pk
-    if len(objects) > 1:
-        kwargs["run_pk"] = owned[objects[1]].pk
+    for key in objects:
+        kwargs[KWARGS.get(key, "pk")] = owned[key].pk
     return reverse(name, kwargs=kwargs)
 
 
@@ -104,9 +150,22 @@ def _request(client, method: str, url: str, data, world):
         # Valid for Acme: Acme's region, so only the ownership check can refuse it.
         data = {**OFFER_DATA, "region": world["acme"]["region"].pk, "gpu_model": world["acme"]["offer"].gpu_model_id}
     if data == "csv":
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
         data = {"file": SimpleUploadedFile("offers.csv", CSV.encode())}
+    if data == "window_csv":
+        data = {"file": SimpleUploadedFile("windows.csv", WINDOW_CSV.encode())}
+    if data == "quote":
+        data = {
+            key: str(value) for key, value in quote_values(world["acme"]["request"], price_per_gpu_hour="0.01").items()
+        }
+    if data == "window":
+        acme = world["acme"]
+        data = {
+            "region": acme["region"].pk,
+            "gpu_model": acme["offer"].gpu_model_id,
+            "gpus": 1,
+            "starts_on": str(TODAY + timedelta(days=10)),
+            "ends_on": str(TODAY + timedelta(days=20)),
+        }
     return client.post(url, data)
 
 
@@ -116,6 +175,10 @@ def _snapshot(world):
     offer = Offer.objects.get(pk=acme["offer"].pk)
     connection = SyncConnection.objects.get(pk=acme["connection"].pk)
     return (
+        list(Recipient.objects.order_by("pk").values_list("status", "declined_reason")),
+        list(Quote.objects.order_by("pk").values_list("status", "price_per_gpu_hour")),
+        Message.objects.count(),
+        list(CapacityWindow.objects.order_by("pk").values_list("status", "gpus", "starts_on")),
         acme["region"].provider.regions.values_list("code", "country").order_by("pk")[::1],
         (offer.status, offer.price_per_gpu_hour, offer.last_verified_at, offer.stale_at),
         Offer.objects.count(),

@@ -65,7 +65,7 @@ def test_every_demo_gpu_name_resolves_to_the_catalogue():
 
 
 @pytest.mark.parametrize("slug", [partner.slug for partner in PARTNERS])
-def test_it_serves_a_valid_feed_v1(client, slug):
+def test_it_serves_a_valid_feed_v11_with_a_capacity_window(client, slug):
     response = client.get(f"/demo/feeds/{slug}.json")
 
     assert response.status_code == 200
@@ -73,12 +73,14 @@ def test_it_serves_a_valid_feed_v1(client, slug):
     feed = response.json()
     jsonschema.validate(feed, SCHEMA)
     assert feed["format"] == "gpu-marketplace-feed"
-    assert feed["version"] == 1
+    assert feed["version"] == 1.1
     codes = {region["code"] for region in feed["regions"]}
     assert feed["offers"]
     for offer in feed["offers"]:
         assert offer["region"] in codes
         assert 0 <= offer["nodes_available"] <= offer["nodes_total"]
+    [window] = feed["capacity_windows"]
+    assert window["region"] in codes and window["from"] < window["until"] and window["gpus"] > 0
 
 
 def test_it_needs_no_login_and_no_csrf_token(client):

@@ -10,8 +10,13 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from accounts.services import email_is_verified
+from deals.models import CapacityRequest, Quote, SavedSearch
+from deals.services import request_file
+from deals.tests.support import request_values
 from demo.load import MANUAL_OFFERS
 from demo.partners import PARTNERS, partner_offers
+from demo.quotes import demo_quotes
 from marketplace.models import Offer, OfferSnapshot
 from providers.models import Membership, Provider, Region
 from sync.models import SyncConnection, SyncRun
@@ -175,3 +180,36 @@ def test_the_demo_provider_can_edit_a_manual_offer_and_the_catalog_shows_it(clie
     assert (offer.price_per_gpu_hour, offer.nodes_available) == (Decimal("1.99"), 5)
     catalog = client.get(reverse("marketplace:catalog"), {"country": "DE", "gpu": "h100-sxm", "pricing": "reserved"})
     assert "1.99" in catalog.content.decode()
+
+
+def test_the_developer_has_a_request_with_two_quotes_and_a_saved_search(client):
+    with time_machine.travel(T0, tick=False):
+        out = load_demo()
+        load_demo()  # once only
+
+    request = CapacityRequest.objects.get(developer__username="developer")
+    assert (request.gpu_count, request.country_groups, request.start_date.isoformat()) == (64, ["eu"], "2026-12-01")
+    assert request.recipients.count() >= 2
+    quotes = request.quotes.filter(status=Quote.Status.OFFERED)
+    assert quotes.count() == 2 and all(quote.automatic for quote in quotes)
+    assert f"The developer's capacity request #{request.pk} reached" in out
+    assert SavedSearch.objects.get(user__username="developer").query == "gpu=h100-sxm&region_group=eu"
+    assert email_is_verified(user=User.objects.get(username="developer"))
+    client.login(username="developer", password="developer")
+    assert client.get(request.get_absolute_url()).text.count('data-quote="') == 2
+
+
+def test_demo_partners_answer_new_requests_by_themselves(django_capture_on_commit_callbacks):
+    with time_machine.travel(T0, tick=False):
+        load_demo()
+    developer = User.objects.get(username="developer")
+    CapacityRequest.objects.filter(developer=developer).update(status=CapacityRequest.Status.WITHDRAWN)
+
+    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=False) as callbacks:
+        request = request_file(developer=developer, **request_values(start_date=T0.date() + timedelta(days=30)))
+
+    routed = [callback for callback in callbacks if not hasattr(callback, "func")]  # request_routed.send
+    assert routed and request.recipients.exists()
+    with time_machine.travel(T0, tick=False):
+        quotes = demo_quotes(request_id=request.pk)  # what the task does, a few seconds after routing
+    assert quotes and all(quote.automatic and "Demo partner" in quote.terms for quote in quotes)

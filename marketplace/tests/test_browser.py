@@ -1,39 +1,10 @@
 """The catalog in a real browser: filtering swaps the results in place and pushes the URL."""
 
-from pathlib import Path
-
 import pytest
 
-from portal.testing import make_offer, missing_service
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from portal.testing import make_offer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        missing_service("chromium")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-    # itself (fixtures) are synchronous and safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser.new_page()
-        finally:
-            browser.close()
 
 
 def test_filtering_by_country_updates_the_rows_without_a_page_load(

@@ -51,17 +51,13 @@ class TestOfferPage:
         assert page.count("<svg") == 2 and page.count("<polyline") == 2
         assert "Price per GPU-hour" in page and "GPUs available" in page
 
-    def test_capacity_requests_go_to_the_providers_email_with_a_subject(self, client, de_h100, acme):
+    def test_request_this_capacity_opens_the_request_form_and_no_contact_is_shown(self, client, de_h100, acme):
         acme.contact_email = "sales@acme.test"
         acme.save()
         page = html(client.get(f"/offers/{de_h100.pk}/"))
-        assert "mailto:sales@acme.test?subject=Capacity%20request%3A%208x%20H100%20SXM%2080GB" in page
-
-    def test_without_an_email_it_links_the_website(self, client, de_h100, acme):
-        acme.website = "https://acme.test/contact"
-        acme.save()
-        page = html(client.get(f"/offers/{de_h100.pk}/"))
-        assert 'href="https://acme.test/contact" role="button"' in page and "mailto:" not in page
+        assert f'href="/requests/new/?offer={de_h100.pk}" role="button"' in page
+        assert "sales@acme.test" not in page  # shared with the developer only once a quote is accepted
+        assert "sales@acme.test" not in html(client.get("/providers/acme-gpu/"))
 
     def test_a_stale_offer_is_shown_and_marked(self, client, de_h100):
         Offer.objects.filter(pk=de_h100.pk).update(stale_at=timezone.now() - timedelta(minutes=1))

@@ -1,9 +1,13 @@
-"""Our open provider feed, version 1 (docs/provider-feed.md, docs/provider-feed.schema.json)."""
+"""Our open provider feed, versions 1 and 1.1 (docs/provider-feed.md, docs/provider-feed.schema.json).
+
+Version 1.1 adds the optional "capacity_windows" (forward capacity); a version 1 feed is read as
+before and leaves the provider's windows alone.
+"""
 
 import functools
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -12,11 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from jsonschema import Draft202012Validator, ValidationError
 
-from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
+from marketplace.inventory import NormalizedOffer, NormalizedRegion, NormalizedWindow, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 
 FORMAT = "gpu-marketplace-feed"
-VERSION = 1
+VERSIONS = (1, 1.1)
 SCHEMA_PATH = Path(settings.BASE_DIR) / "docs" / "provider-feed.schema.json"
 MAX_ERRORS_SHOWN = 5
 PRICE_PLACES = Decimal("0.0001")
@@ -32,7 +36,7 @@ def feed_validator() -> Draft202012Validator:
 
 class FeedAdapter(Adapter):
     kind = "feed"
-    label = _("Open provider feed (JSON, v1)")
+    label = _("Open provider feed (JSON, v1 and v1.1)")
     base_url_example = "https://inventory.example.com/gpu-feed.json"
     base_url_help = _("The URL of your feed document (see the open provider feed format).")
     credentials_help = _("Optional: an API key, sent as “Authorization: Bearer <key>”.")
@@ -48,10 +52,10 @@ class FeedAdapter(Adapter):
             raise AdapterError(f"The feed must be a JSON object, not {_json_type(document)}.", permanent=True)
         if document.get("format") != FORMAT:
             raise AdapterError(f'This is not a provider feed: "format" must be "{FORMAT}".', permanent=True)
-        if document.get("version") != VERSION:
+        version = document.get("version")
+        if type(version) not in (int, float) or version not in VERSIONS:
             raise AdapterError(
-                f"This portal reads feed version {VERSION}; the feed says version {_show(document.get('version'))}.",
-                permanent=True,
+                f"This portal reads feed versions 1 and 1.1; the feed says version {_show(version)}.", permanent=True
             )
         # The schema is the authority, but running it over 100,000 offers takes seconds: offers
         # that a plain check finds valid are left out of it (the check is never more lenient).
@@ -70,9 +74,11 @@ class FeedAdapter(Adapter):
         problems = _check_consistency(document)
         if problems:
             raise AdapterError(_summarize(problems), permanent=True)
+        windows = document.get("capacity_windows")
         return ParsedInventory(
             offers=[_offer(item) for item in document["offers"]],
             regions=[_region(item) for item in document.get("regions", [])],
+            windows=None if windows is None else [_window(item) for item in windows],
         )
 
 
@@ -125,6 +131,24 @@ def _check_consistency(document: dict) -> list[str]:
         total = offer.get("nodes_total")
         if total is not None and offer["nodes_available"] is not None and offer["nodes_available"] > total:
             problems.append(f"{where}.nodes_available: {offer['nodes_available']} is more than nodes_total ({total})")
+    seen_windows: dict[str, int] = {}
+    for index, window in enumerate(document.get("capacity_windows") or []):
+        where = f"capacity_windows[{index}]"
+        if window["id"] in seen_windows:
+            problems.append(
+                f"{where}.id: {_show(window['id'])} is already used by capacity_windows[{seen_windows[window['id']]}]"
+            )
+        seen_windows.setdefault(window["id"], index)
+        dates = {}
+        for name in ("from", "until"):
+            try:
+                dates[name] = date.fromisoformat(window[name])
+            except ValueError:
+                problems.append(f"{where}.{name}: {_show(window[name])} is not a date like 2027-03-01")
+        if len(dates) == 2 and dates["until"] <= dates["from"]:
+            problems.append(f"{where}.until: {window['until']} is not after its start ({window['from']})")
+        if window.get("price_per_gpu_hour") is not None and not window.get("currency"):
+            problems.append(f'{where}: a window with a price needs its "currency"')
     generated_at = document.get("generated_at")
     if generated_at is not None:
         try:
@@ -221,6 +245,20 @@ def _offer(item: dict) -> NormalizedOffer:
         storage_gb=item.get("storage_gb"),
         gpu_interconnect=item.get("gpu_interconnect") or "",
         network=item.get("network") or "",
+    )
+
+
+def _window(item: dict) -> NormalizedWindow:
+    price = item.get("price_per_gpu_hour")
+    return NormalizedWindow(
+        external_id=item["id"],
+        region=item["region"],
+        gpu_model_raw=item["gpu"],
+        gpus=item["gpus"],
+        starts_on=date.fromisoformat(item["from"]),
+        ends_on=date.fromisoformat(item["until"]),
+        price_per_gpu_hour=None if price is None else _price(price),
+        currency=item.get("currency") or "",
     )
 
 

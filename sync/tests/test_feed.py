@@ -208,7 +208,7 @@ def test_several_errors_are_listed_in_document_order_and_capped():
         (b'{"offers": []}', '"format" must be "gpu-marketplace-feed"'),
         (
             b'{"format": "gpu-marketplace-feed", "version": 2, "offers": []}',
-            "reads feed version 1; the feed says version 2",
+            "reads feed versions 1 and 1.1; the feed says version 2",
         ),
     ],
 )

@@ -10,6 +10,7 @@ from demo.load import (
     demo_history_backfill,
     demo_manual_offers_load,
     demo_partners_load,
+    demo_request_load,
     demo_users_load,
 )
 from marketplace.models import Offer
@@ -56,6 +57,12 @@ class Command(BaseCommand):
             created = demo_history_backfill(now=now)
             if created:
                 self.stdout.write(f"Backfilled {created} price and availability snapshots (the past 7 days).")
+            capacity_request = demo_request_load(today=now.date())
+            if capacity_request:
+                self.stdout.write(
+                    f"The developer's capacity request #{capacity_request.pk} reached "
+                    f"{capacity_request.recipients.count()} providers; {capacity_request.quotes.count()} quoted."
+                )
 
         site = settings.SITE_URL.rstrip("/")
         listed = Offer.objects.listed().filter(provider__slug__in=[c.provider.slug for c in connections]).count()
