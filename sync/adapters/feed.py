@@ -4,7 +4,7 @@ import functools
 import json
 import re
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -14,12 +14,12 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
+from sync.adapters.reading import load_json, show, to_price_places
 
 FORMAT = "gpu-marketplace-feed"
 VERSION = 1
 SCHEMA_PATH = Path(settings.BASE_DIR) / "docs" / "provider-feed.schema.json"
 MAX_ERRORS_SHOWN = 5
-PRICE_PLACES = Decimal("0.0001")
 
 
 @functools.cache
@@ -50,7 +50,7 @@ class FeedAdapter(Adapter):
             raise AdapterError(f'This is not a provider feed: "format" must be "{FORMAT}".', permanent=True)
         if document.get("version") != VERSION:
             raise AdapterError(
-                f"This portal reads feed version {VERSION}; the feed says version {_show(document.get('version'))}.",
+                f"This portal reads feed version {VERSION}; the feed says version {show(document.get('version'))}.",
                 permanent=True,
             )
         # The schema is the authority, but running it over 100,000 offers takes seconds: offers
@@ -76,33 +76,6 @@ class FeedAdapter(Adapter):
         )
 
 
-def load_json(payload: bytes, *, what: str):
-    """Decode a JSON payload, explaining in plain words why it is not JSON."""
-    if not payload.strip():
-        raise AdapterError(f"The {what} is empty.")
-    if payload.lstrip()[:1] == b"<":
-        raise AdapterError(
-            f"The {what} URL returned an HTML page instead of JSON: it may point at a web page, a login page "
-            "or an error page rather than at the data itself."
-        )
-    try:
-        text = payload.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AdapterError(f"The {what} is not UTF-8 text (invalid byte at position {exc.start}).") from None
-
-    def refuse_constant(name):
-        raise AdapterError(f"The {what} contains {name}, which JSON does not allow; send a number or a string.")
-
-    try:
-        return json.loads(text, parse_constant=refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise AdapterError(
-            f"The {what} is not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})."
-        ) from None
-    except RecursionError:
-        raise AdapterError(f"The {what} is nested too deeply to be read.") from None
-
-
 def _check_consistency(document: dict) -> list[str]:
     """What the schema cannot say: unique ids, real countries, available <= total."""
     problems = []
@@ -111,16 +84,16 @@ def _check_consistency(document: dict) -> list[str]:
         where = f"regions[{index}]"
         if region["code"] in seen_regions:
             problems.append(
-                f"{where}.code: {_show(region['code'])} is already used by regions[{seen_regions[region['code']]}]"
+                f"{where}.code: {show(region['code'])} is already used by regions[{seen_regions[region['code']]}]"
             )
         seen_regions.setdefault(region["code"], index)
         if not countries.name(region["country"]):
-            problems.append(f"{where}.country: {_show(region['country'])} is not an ISO 3166 country code")
+            problems.append(f"{where}.country: {show(region['country'])} is not an ISO 3166 country code")
     seen_offers: dict[str, int] = {}
     for index, offer in enumerate(document["offers"]):
         where = f"offers[{index}]"
         if offer["id"] in seen_offers:
-            problems.append(f"{where}.id: {_show(offer['id'])} is already used by offers[{seen_offers[offer['id']]}]")
+            problems.append(f"{where}.id: {show(offer['id'])} is already used by offers[{seen_offers[offer['id']]}]")
         seen_offers.setdefault(offer["id"], index)
         total = offer.get("nodes_total")
         if total is not None and offer["nodes_available"] is not None and offer["nodes_available"] > total:
@@ -130,7 +103,7 @@ def _check_consistency(document: dict) -> list[str]:
         try:
             datetime.fromisoformat(generated_at)
         except ValueError:
-            problems.append(f"generated_at: {_show(generated_at)} is not a date-time like 2026-11-27T06:00:00Z")
+            problems.append(f"generated_at: {show(generated_at)} is not a date-time like 2026-11-27T06:00:00Z")
     return problems
 
 
@@ -199,19 +172,16 @@ def _int_within(value, low: int, high: int) -> bool:
     return type(value) is int and low <= value <= high
 
 
-def _price(value: str | int | float) -> Decimal:
-    # str() of a float is its shortest round-trip form, so 2.49 stays exactly 2.49.
-    return Decimal(str(value)).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
-
-
 def _offer(item: dict) -> NormalizedOffer:
+    # str() of a float is its shortest round-trip form, so 2.49 stays exactly 2.49.
+    price = to_price_places(Decimal(str(item["price_per_gpu_hour"])))
     return NormalizedOffer(
         external_id=item["id"],
         region=item["region"],
         gpu_model_raw=item["gpu"],
         gpus_per_node=item["gpus_per_node"],
         pricing_type=item["pricing_type"],
-        price_per_gpu_hour=_price(item["price_per_gpu_hour"]),
+        price_per_gpu_hour=price,
         currency=item["currency"],
         nodes_available=item["nodes_available"],
         nodes_total=item.get("nodes_total"),
@@ -231,11 +201,6 @@ def _region(item: dict) -> NormalizedRegion:
 
 
 # --- Error messages a provider can act on ----------------------------------------------------
-
-
-def _show(value) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _json_type(value) -> str:
@@ -261,15 +226,15 @@ def describe_error(error: ValidationError) -> str:
             return f'{where}: the required field "{missing[0] if missing else expected}" is missing'
         case "type":
             types = " or ".join(expected) if isinstance(expected, list) else expected
-            return f"{where}: {_show(value)} is not of type {types}"
+            return f"{where}: {show(value)} is not of type {types}"
         case "minimum":
-            return f"{where}: {_show(value)} is less than the minimum of {expected}"
+            return f"{where}: {show(value)} is less than the minimum of {expected}"
         case "maximum":
-            return f"{where}: {_show(value)} is more than the maximum of {expected}"
+            return f"{where}: {show(value)} is more than the maximum of {expected}"
         case "enum":
-            return f"{where}: {_show(value)} is not one of {', '.join(_show(option) for option in expected)}"
+            return f"{where}: {show(value)} is not one of {', '.join(show(option) for option in expected)}"
         case "const":
-            return f"{where}: {_show(value)} should be {_show(expected)}"
+            return f"{where}: {show(value)} should be {show(expected)}"
         case "minLength" if expected == 1:
             return f"{where}: must not be empty"
         case "maxLength":
@@ -277,7 +242,7 @@ def describe_error(error: ValidationError) -> str:
         case "maxItems":
             return f"{where}: has more than {expected} items"
         case "pattern" if "description" in error.schema:
-            return f"{where}: {_show(value)} is not {error.schema['description']}"
+            return f"{where}: {show(value)} is not {error.schema['description']}"
     return f"{where}: {error.message}"
 
 

@@ -40,8 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
-from sync.adapters.feed import load_json
-from sync.adapters.reading import AnswerShape, country_unknown_warning, to_price_places
+from sync.adapters.reading import AnswerShape, country_unknown_warning, load_json, to_price_places
 
 ENDPOINTS = {"flavors": "/core/flavors", "pricebook": "/pricebook", "stocks": "/core/stocks"}
 # Hyperstack region -> ISO 3166-1 country, from the regions Hyperstack documents.
@@ -68,13 +67,17 @@ class HyperstackAdapter(Adapter):
         base = base_url.rstrip("/")
         headers = {"Accept": "application/json", **({"api_key": credentials} if credentials else {})}
         combined = {
-            part: load_json(client.get(base + path, headers=headers).content, what=f"Hyperstack {path} response")
+            part: load_json(
+                client.get(base + path, headers=headers).content,
+                what=f"Hyperstack {path} response",
+                address=self.base_url_example,
+            )
             for part, path in ENDPOINTS.items()
         }
         return json.dumps(combined).encode()
 
     def parse(self, payload: bytes) -> ParsedInventory:
-        document = load_json(payload, what="Hyperstack data")
+        document = load_json(payload, what="Hyperstack data", address=self.base_url_example)
         if not isinstance(document, dict) or not all(part in document for part in ENDPOINTS):
             raise AdapterError(
                 'This is not the Hyperstack adapter\'s combined data: it needs "flavors", "pricebook" and "stocks".',

@@ -45,9 +45,10 @@ from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInven
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
     BadEntry,
-    load_api_json,
+    load_json,
     none_readable,
     read_cents,
+    show,
     to_price_places,
     unknown_region_warning,
     whole_or_none,
@@ -102,9 +103,7 @@ class LambdaCloudAdapter(Adapter):
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize an ``/api/v1/instance-types`` response (see the module docstring)."""
-        document = load_api_json(
-            payload, api="Lambda API", address="https://cloud.lambda.ai", what="Lambda API response"
-        )
+        document = load_json(payload, what="Lambda API response", address=self.base_url_example)
         if not isinstance(document, dict):
             raise AdapterError("The Lambda API response is not a JSON object.", permanent=True)
         if "error" in document:
@@ -127,12 +126,12 @@ class LambdaCloudAdapter(Adapter):
                 entry = _instance_type(key, item)
             except BadEntry as exc:
                 broken += 1
-                warnings.append(f"Instance type {_quote(key)} skipped: {exc}.")
+                warnings.append(f"Instance type {show(key)} skipped: {exc}.")
                 continue
             if entry is None:
                 continue  # CPU only
             if entry.price_cents == 0:
-                warnings.append(zero_price_warning(f"Instance type {_quote(entry.name)}"))
+                warnings.append(zero_price_warning(f"Instance type {show(entry.name)}"))
                 continue
             capacity = entry.regions or [(code, "") for code in self.sold_out_regions]
             nodes_available = None if entry.regions else 0
@@ -146,7 +145,7 @@ class LambdaCloudAdapter(Adapter):
         if data and broken == len(data):
             raise none_readable(broken, "instance types in the Lambda API response", warnings[0])
         for code, count in unknown_regions.items():
-            warnings.append(unknown_region_warning(api="Lambda", noun="region", quoted_code=_quote(code), count=count))
+            warnings.append(unknown_region_warning(api="Lambda", noun="region", code=code, count=count))
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
 
 
@@ -238,8 +237,3 @@ def _api_error(error) -> AdapterError:
     if error.get("suggestion"):
         text += f" {str(error['suggestion'])[:200]}"
     return AdapterError(text, permanent=code in PERMANENT_ERRORS)
-
-
-def _quote(value) -> str:
-    text = str(value)
-    return f'"{text[:60]}..."' if len(text) > 60 else f'"{text}"'

@@ -9,7 +9,6 @@ import json
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sync.adapters.base import AdapterError
-from sync.adapters.feed import load_json
 
 PRICE_PLACES = Decimal("0.0001")
 
@@ -30,18 +29,38 @@ def whole_or_none(value) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def load_api_json(payload: bytes, *, api: str, address: str, what: str, detail: str = ""):
-    """Decode a JSON answer of ``api``; an HTML page says the base URL should be ``address``.
+def load_json(payload: bytes, *, what: str, address: str = ""):
+    """Decode a JSON answer, explaining in plain words why it is not JSON.
 
-    ``what`` names the payload in load_json's messages; ``detail`` (e.g. " (token)") follows
-    "instead of JSON" in the HTML message.
+    ``what`` names the answer in the messages ("feed", "Lambda API response"); ``address``, the
+    API's own base URL, is suggested when an HTML page comes instead. These errors are not
+    permanent: a maintenance page or an answer cut short may be gone at the next attempt.
     """
+    if not payload.strip():
+        raise AdapterError(f"The {what} is empty.")
     if payload.lstrip()[:1] == b"<":
-        raise AdapterError(
-            f"The {api} returned an HTML page instead of JSON{detail}: check that the base URL is the API's "
-            f"address ({address}), not a web page."
+        advice = (
+            f"check that the base URL is the API's address ({address}), not a web page"
+            if address
+            else "the URL may point at a web page, a login page or an error page rather than at the data itself"
         )
-    return load_json(payload, what=what)
+        raise AdapterError(f"The {what} is an HTML page instead of JSON: {advice}.")
+    try:
+        text = payload.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AdapterError(f"The {what} is not UTF-8 text (invalid byte at position {exc.start}).") from None
+
+    def refuse_constant(name):
+        raise AdapterError(f"The {what} contains {name}, which JSON does not allow; send a number or a string.")
+
+    try:
+        return json.loads(text, parse_constant=refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise AdapterError(
+            f"The {what} is not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})."
+        ) from None
+    except RecursionError:
+        raise AdapterError(f"The {what} is nested too deeply to be read.") from None
 
 
 class BadEntry(ValueError):
@@ -71,11 +90,12 @@ def none_readable(count: int, what: str, first_warning: str) -> AdapterError:
     return AdapterError(f"None of the {count} {what} could be read: {first_warning}", permanent=True)
 
 
-def unknown_region_warning(*, api: str, noun: str, quoted_code: str, count: int) -> str:
-    """An unknown region code, whose ``count`` offers wait until the portal's table has it."""
+def unknown_region_warning(*, api: str, noun: str, code: str, count: int, name: str = "") -> str:
+    """An unknown region code (``name``: what the API calls it): its ``count`` offers wait for the portal's table."""
+    named = f" ({show(name)})" if name else ""
     return (
-        f"{api} {noun} {quoted_code} is not in the portal's {api} {noun} table: its {count} offer(s) are held back "
-        "until the portal's team adds it."
+        f"{api} {noun} {show(code)}{named} is not in the portal's {api} {noun} table: its {count} offer(s) are held "
+        "back until the portal's team adds it."
     )
 
 

@@ -42,8 +42,7 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
-from sync.adapters.feed import load_json
-from sync.adapters.reading import AnswerShape, country_unknown_warning, show, to_price_places
+from sync.adapters.reading import AnswerShape, country_unknown_warning, load_json, show, to_price_places
 
 GPU_COUNT = 1
 AVAILABLE_STOCK = frozenset({"high", "medium", "low"})
@@ -157,7 +156,7 @@ class RunPodAdapter(Adapter):
         return client.post(url, headers=headers, json={"query": QUERY}).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
-        data = _data(load_json(payload, what="RunPod API response"))
+        data = _data(load_json(payload, what="RunPod API response", address=self.base_url_example))
         gpu_types = _list(data, "gpuTypes", "data")
         data_centers = _list(data, "dataCenters", "data")
 

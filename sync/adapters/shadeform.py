@@ -44,7 +44,7 @@ from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInven
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
     BadEntry,
-    load_api_json,
+    load_json,
     none_readable,
     read_cents,
     to_price_places,
@@ -100,9 +100,7 @@ class ShadeformAdapter(Adapter):
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize a ``/v1/instances/types`` response (see the module docstring)."""
-        document = load_api_json(
-            payload, api="Shadeform API", address="https://api.shadeform.ai", what="Shadeform API response"
-        )
+        document = load_json(payload, what="Shadeform API response", address=self.base_url_example)
         if not isinstance(document, dict):
             raise AdapterError("The Shadeform API response is not a JSON object.", permanent=True)
         items = document.get("instance_types")
@@ -146,9 +144,8 @@ class ShadeformAdapter(Adapter):
         if no_region:
             warnings.append(f"{no_region} instance type(s) list no region at all and give no offer.")
         for code, count in unknown_regions.items():
-            shown = f' ("{unknown_names[code]}")' if unknown_names[code] else ""
             warnings.append(
-                unknown_region_warning(api="Shadeform", noun="region", quoted_code=f'"{code}"{shown}', count=count)
+                unknown_region_warning(api="Shadeform", noun="region", code=code, count=count, name=unknown_names[code])
             )
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
 

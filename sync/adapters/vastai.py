@@ -40,8 +40,7 @@ from django_countries import countries
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
-from sync.adapters.feed import load_json
-from sync.adapters.reading import AnswerShape, show, to_price_places
+from sync.adapters.reading import AnswerShape, load_json, show, to_price_places
 
 SEARCH_PATH = "/api/v0/bundles/"
 # The request body: the query of ``vastai search offers`` with its defaults, cheapest first.
@@ -78,7 +77,7 @@ class VastAiAdapter(Adapter):
         return client.post(url, headers=headers, json=SEARCH_QUERY).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
-        document = load_json(payload, what="Vast.ai API response")
+        document = load_json(payload, what="Vast.ai API response", address=self.base_url_example)
         if not isinstance(document, dict):
             raise AdapterError("Vast.ai's API answered with something other than a JSON object.", permanent=True)
         offers = document.get("offers")

@@ -54,7 +54,7 @@ from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInven
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
     BadEntry,
-    load_api_json,
+    load_json,
     none_readable,
     read_cents,
     to_price_places,
@@ -104,7 +104,7 @@ class VerdaAdapter(Adapter):
             headers={"Accept": "application/json"},
             json={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
         )
-        answer = _load(token.content, what="token")
+        answer = load_json(token.content, what="Verda token answer", address=self.base_url_example)
         access_token = answer.get("access_token") if isinstance(answer, dict) else None
         if not isinstance(access_token, str) or not access_token:
             raise _error_body(answer) or AdapterError(
@@ -116,11 +116,16 @@ class VerdaAdapter(Adapter):
             "availability": client.get(base + AVAILABILITY_PATH, headers=headers, params={"is_spot": "false"}),
             "spot_availability": client.get(base + AVAILABILITY_PATH, headers=headers, params={"is_spot": "true"}),
         }
-        return json.dumps({part: _load(response.content, what=part) for part, response in combined.items()}).encode()
+        return json.dumps(
+            {
+                part: load_json(response.content, what=f"Verda {part}", address=self.base_url_example)
+                for part, response in combined.items()
+            }
+        ).encode()
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize the combined payload (see the module docstring)."""
-        document = _load(payload, what="payload")
+        document = load_json(payload, what="Verda payload", address=self.base_url_example)
         if not isinstance(document, dict):
             raise AdapterError(
                 "The Verda payload must be the combined JSON object "
@@ -180,7 +185,7 @@ class VerdaAdapter(Adapter):
         if types and broken == len(types):
             raise none_readable(broken, "instance types in the Verda payload", warnings[0])
         for code, count in unknown.items():
-            warnings.append(unknown_region_warning(api="Verda", noun="location", quoted_code=f'"{code}"', count=count))
+            warnings.append(unknown_region_warning(api="Verda", noun="location", code=code, count=count))
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
 
 
@@ -275,12 +280,6 @@ def _free_locations(listing, part: str) -> dict[str, set[str]]:
             )
         free.setdefault(code, set()).update(name for name in names if isinstance(name, str))
     return free
-
-
-def _load(payload: bytes, *, what: str):
-    return load_api_json(
-        payload, api="Verda API", address="https://api.verda.com", what=f"Verda {what}", detail=f" ({what})"
-    )
 
 
 def _error_body(document) -> AdapterError | None:

@@ -168,7 +168,7 @@ def test_an_error_envelope_gives_hyperstacks_message():
     ("body", "message"),
     [
         (b"", "The Hyperstack data is empty."),
-        (payload("error_page.html"), "returned an HTML page instead of JSON"),
+        (payload("error_page.html"), "is an HTML page instead of JSON"),
         (b'{"flavors": {"status": true, "data": [', "is not valid JSON"),
         (b'{"flavors": {}}', 'it needs "flavors", "pricebook" and "stocks"'),
     ],
@@ -221,7 +221,10 @@ def test_rejected_credentials_are_a_fetch_error(hyperstack_api):
 def test_an_html_page_from_one_endpoint_is_refused_at_fetch(hyperstack_api):
     hyperstack_api.serve("/v1/pricebook", Reply(payload("error_page.html"), headers={"Content-Type": "text/html"}))
 
-    with GuardedClient(allow_private=True) as client, pytest.raises(AdapterError, match="/pricebook response URL"):
+    with (
+        GuardedClient(allow_private=True) as client,
+        pytest.raises(AdapterError, match="/pricebook response is an HTML page"),
+    ):
         inventory_fetch(connection=hyperstack_connection(hyperstack_api.url("/v1")), client=client)
 
 

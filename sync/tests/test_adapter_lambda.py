@@ -246,7 +246,7 @@ def test_no_instance_types_at_all_is_an_empty_inventory():
 @pytest.mark.parametrize(
     ("body", "message", "permanent"),
     [
-        (b"<!DOCTYPE html><html><body>Sign in</body></html>", "returned an HTML page instead of JSON", False),
+        (b"<!DOCTYPE html><html><body>Sign in</body></html>", "is an HTML page instead of JSON", False),
         (payload("lambda/error_invalid_api_key.json"), "The Lambda API answered with an error: API key was invalid, "
          "expired, or deleted (global/invalid-api-key). Check your API key or create a new one, then try again.", True),
         (b'{"error": {"code": "global/not-found", "message": "Not found."}}', "Not found (global/not-found).", False),

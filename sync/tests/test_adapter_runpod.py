@@ -221,7 +221,7 @@ def test_a_payload_of_the_wrong_shape_is_refused_clearly(document, message):
     ("body", "message"),
     [
         (b"", "The RunPod API response is empty."),
-        (payload("error_page.html"), "returned an HTML page instead of JSON"),
+        (payload("error_page.html"), "is an HTML page instead of JSON"),
         (payload(SAVED)[:500], "is not valid JSON"),
     ],
 )

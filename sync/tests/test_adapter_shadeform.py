@@ -245,7 +245,7 @@ def test_a_response_where_no_type_can_be_read_is_an_error():
 @pytest.mark.parametrize(
     ("body", "message", "permanent"),
     [
-        (b"<html><head><title>502 Bad Gateway</title></head></html>", "returned an HTML page instead of JSON", False),
+        (b"<html><head><title>502 Bad Gateway</title></head></html>", "is an HTML page instead of JSON", False),
         (b'{"error": "Invalid API key"}', "The Shadeform API answered with an error: Invalid API key", False),
         (b'{"message": "Internal server error"}', "answered with an error: Internal server error", False),
         (b'{"data": {}}', 'has no "instance_types" list', True),

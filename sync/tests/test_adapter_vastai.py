@@ -177,7 +177,7 @@ def test_an_error_body_gives_vasts_message():
     ("body", "message"),
     [
         (b"  ", "The Vast.ai API response is empty."),
-        (payload("error_page.html"), "returned an HTML page instead of JSON"),
+        (payload("error_page.html"), "is an HTML page instead of JSON"),
         (payload(SAVED)[:300], "is not valid JSON"),
     ],
 )

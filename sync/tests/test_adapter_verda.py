@@ -234,7 +234,7 @@ def test_no_instance_types_at_all_is_an_empty_inventory():
 @pytest.mark.parametrize(
     ("body", "message", "permanent"),
     [
-        (b"<!doctype html><title>Verda</title>", "returned an HTML page instead of JSON", False),
+        (b"<!doctype html><title>Verda</title>", "is an HTML page instead of JSON", False),
         # One endpoint's answer instead of the combined payload.
         (payload("verda/instance_types.json"), "must be the combined JSON object", True),
         (json.dumps({"instance_types": [], "availability": []}).encode(), "lacks spot_availability", True),

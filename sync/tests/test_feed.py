@@ -200,7 +200,7 @@ def test_several_errors_are_listed_in_document_order_and_capped():
     [
         (payload("feed_v1_malformed.json"), "The feed is not valid JSON at line 4 column 3"),
         (payload("feed_v1_acme.json")[:300], "The feed is not valid JSON at line"),
-        (payload("error_page.html"), "returned an HTML page instead of JSON"),
+        (payload("error_page.html"), "is an HTML page instead of JSON"),
         (b"", "The feed is empty."),
         (b"\xff\xfe{}", "The feed is not UTF-8 text"),
         (b'{"format": "gpu-marketplace-feed", "version": 1, "offers": [], "x": NaN}', "contains NaN"),
