@@ -39,8 +39,7 @@ class FeedAdapter(Adapter):
     demo_path = "feeds/"
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
-        headers = {"Accept": "application/json", **self.bearer_headers(credentials)}
-        return client.get(base_url, headers=headers).content
+        return client.get(base_url, headers=self.headers(credentials)).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
         document = load_json(payload, what="feed")

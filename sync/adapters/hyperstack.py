@@ -62,13 +62,13 @@ class HyperstackAdapter(Adapter):
     base_url_help = _("Hyperstack's Infrahub API base URL, with /v1.")
     credentials_help = _("A Hyperstack API key, sent as the api_key header.")
     demo_path = "api/hyperstack"
+    credentials_header, credentials_prefix = "api_key", ""
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
-        base = base_url.rstrip("/")
-        headers = {"Accept": "application/json", **({"api_key": credentials} if credentials else {})}
+        headers = self.headers(credentials)
         combined = {
             part: load_json(
-                client.get(base + path, headers=headers).content,
+                client.get(self.api_url(base_url, path), headers=headers).content,
                 what=f"Hyperstack {path} response",
                 address=self.base_url_example,
             )

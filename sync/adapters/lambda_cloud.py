@@ -91,6 +91,7 @@ class LambdaCloudAdapter(Adapter):
     base_url_help = _("Lambda's API base URL, without /api/v1.")
     credentials_help = _("A Lambda Cloud API key, sent as a bearer token.")
     demo_path = "api/lambda"
+    api_root = "/api/v1"
 
     # Where a type with capacity nowhere is shown as sold out. Every known region by default;
     # narrow it (subclass, or set it in tests) to list sold-out types in fewer places.
@@ -98,8 +99,7 @@ class LambdaCloudAdapter(Adapter):
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
         """GET the instance types with the connection's API key as a Bearer token."""
-        headers = {"Accept": "application/json", **self.bearer_headers(credentials)}
-        return client.get(api_url(base_url), headers=headers).content
+        return client.get(self.api_url(base_url, PATH), headers=self.headers(credentials)).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize an ``/api/v1/instance-types`` response (see the module docstring)."""
@@ -147,12 +147,6 @@ class LambdaCloudAdapter(Adapter):
         for code, count in unknown_regions.items():
             warnings.append(unknown_region_warning(api="Lambda", noun="region", code=code, count=count))
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
-
-
-def api_url(base_url: str) -> str:
-    """``{base_url}/api/v1/instance-types``; a base URL that already ends in /api/v1 is accepted."""
-    base = base_url.rstrip("/").removesuffix("/api/v1/instance-types").removesuffix("/api/v1")
-    return base + PATH
 
 
 class _Entry:

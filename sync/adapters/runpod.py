@@ -151,9 +151,9 @@ class RunPodAdapter(Adapter):
     demo_path = "api/runpod"
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
-        url = base_url.rstrip("/") + "/graphql"
-        headers = {"Accept": "application/json", **self.bearer_headers(credentials)}
-        return client.post(url, headers=headers, json={"query": QUERY}).content
+        return client.post(
+            self.api_url(base_url, "/graphql"), headers=self.headers(credentials), json={"query": QUERY}
+        ).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
         data = _data(load_json(payload, what="RunPod API response", address=self.base_url_example))

@@ -92,11 +92,12 @@ class ShadeformAdapter(Adapter):
     base_url_help = _("Shadeform's API base URL, without /v1.")
     credentials_help = _("A Shadeform API key, sent as the X-API-KEY header.")
     demo_path = "api/shadeform"
+    credentials_header, credentials_prefix = "X-API-KEY", ""
+    api_root = "/v1"
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
         """GET every instance type (available or not) with the API key in ``X-API-KEY``."""
-        headers = {"Accept": "application/json", **({"X-API-KEY": credentials} if credentials else {})}
-        return client.get(api_url(base_url), headers=headers).content
+        return client.get(self.api_url(base_url, PATH), headers=self.headers(credentials)).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize a ``/v1/instances/types`` response (see the module docstring)."""
@@ -148,12 +149,6 @@ class ShadeformAdapter(Adapter):
                 unknown_region_warning(api="Shadeform", noun="region", code=code, count=count, name=unknown_names[code])
             )
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
-
-
-def api_url(base_url: str) -> str:
-    """``{base_url}/v1/instances/types``; a base URL that already ends in /v1 is accepted."""
-    base = base_url.rstrip("/").removesuffix(PATH).removesuffix("/v1")
-    return base + PATH
 
 
 class _Entry:

@@ -72,9 +72,8 @@ class VastAiAdapter(Adapter):
     demo_path = "api/vastai"
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
-        url = base_url.rstrip("/") + SEARCH_PATH
-        headers = {"Accept": "application/json", **self.bearer_headers(credentials)}
-        return client.post(url, headers=headers, json=SEARCH_QUERY).content
+        url = self.api_url(base_url, SEARCH_PATH)
+        return client.post(url, headers=self.headers(credentials), json=SEARCH_QUERY).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
         document = load_json(payload, what="Vast.ai API response", address=self.base_url_example)

@@ -85,6 +85,7 @@ class VerdaAdapter(Adapter):
     base_url_help = _("Verda's (DataCrunch's) API base URL, without /v1.")
     credentials_help = _("Your OAuth client id and secret, joined by a colon: “client_id:client_secret”.")
     demo_path = "api/verda"
+    api_root = "/v1"
 
     # Where a type free nowhere is shown as sold out; narrow it to list such types in fewer places.
     sold_out_locations: ClassVar[tuple[str, ...]] = tuple(LOCATIONS)
@@ -98,10 +99,9 @@ class VerdaAdapter(Adapter):
                 "(both from the Verda dashboard).",
                 permanent=True,
             )
-        base = api_base(base_url)
         token = client.post(
-            base + OAUTH_PATH,
-            headers={"Accept": "application/json"},
+            self.api_url(base_url, OAUTH_PATH),
+            headers=self.headers(""),
             json={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
         )
         answer = load_json(token.content, what="Verda token answer", address=self.base_url_example)
@@ -110,11 +110,12 @@ class VerdaAdapter(Adapter):
             raise _error_body(answer) or AdapterError(
                 "The Verda token endpoint answered without an access token.", permanent=True
             )
-        headers = {"Accept": "application/json", "Authorization": f"Bearer {access_token}"}
+        headers = self.headers(access_token)
+        types_url, availability_url = self.api_url(base_url, TYPES_PATH), self.api_url(base_url, AVAILABILITY_PATH)
         combined = {
-            "instance_types": client.get(base + TYPES_PATH, headers=headers, params={"currency": "usd"}),
-            "availability": client.get(base + AVAILABILITY_PATH, headers=headers, params={"is_spot": "false"}),
-            "spot_availability": client.get(base + AVAILABILITY_PATH, headers=headers, params={"is_spot": "true"}),
+            "instance_types": client.get(types_url, headers=headers, params={"currency": "usd"}),
+            "availability": client.get(availability_url, headers=headers, params={"is_spot": "false"}),
+            "spot_availability": client.get(availability_url, headers=headers, params={"is_spot": "true"}),
         }
         return json.dumps(
             {
@@ -187,11 +188,6 @@ class VerdaAdapter(Adapter):
         for code, count in unknown.items():
             warnings.append(unknown_region_warning(api="Verda", noun="location", code=code, count=count))
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
-
-
-def api_base(base_url: str) -> str:
-    """The API root without /v1: ``https://api.verda.com`` and ``https://api.verda.com/v1`` both work."""
-    return base_url.rstrip("/").removesuffix("/v1")
 
 
 class _Entry:

@@ -1,6 +1,7 @@
 """Lambda Cloud adapter: GET /api/v1/instance-types with a Bearer key, parsed into exact offers."""
 
 import base64
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,7 +16,7 @@ from marketplace.models import GpuAlias, GpuModel, GpuNameReview, Offer
 from portal.lib.http import GuardedClient
 from portal.testing import Reply
 from sync.adapters.base import AdapterError
-from sync.adapters.lambda_cloud import REGIONS, LambdaCloudAdapter, api_url
+from sync.adapters.lambda_cloud import REGIONS, LambdaCloudAdapter
 from sync.adapters.registry import get_adapter
 from sync.engine import inventory_fetch, sync_connection_run
 from sync.models import SyncConnection, SyncRun
@@ -265,6 +266,7 @@ def test_a_payload_of_the_wrong_shape_is_a_clear_error(body, message, permanent)
 
 
 def test_the_base_url_may_or_may_not_end_in_the_api_path():
+    api_url = functools.partial(LambdaCloudAdapter().api_url, path="/api/v1/instance-types")
     assert api_url("https://cloud.lambda.ai") == "https://cloud.lambda.ai/api/v1/instance-types"
     assert api_url("https://cloud.lambda.ai/api/v1/") == "https://cloud.lambda.ai/api/v1/instance-types"
     assert api_url("http://127.0.0.1:8000/demo/api/lambda") == (

@@ -1,5 +1,6 @@
 """Shadeform adapter: GET /v1/instances/types with X-API-KEY, parsed into exact offers per cloud and region."""
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -16,7 +17,7 @@ from portal.lib.http import GuardedClient
 from portal.testing import Reply
 from sync.adapters.base import AdapterError
 from sync.adapters.registry import get_adapter
-from sync.adapters.shadeform import ShadeformAdapter, api_url
+from sync.adapters.shadeform import ShadeformAdapter
 from sync.engine import inventory_fetch, sync_connection_run
 from sync.models import SyncConnection, SyncRun
 from sync.tests.support import PAYLOADS, payload
@@ -262,6 +263,7 @@ def test_a_payload_of_the_wrong_shape_is_a_clear_error(body, message, permanent)
 
 
 def test_the_base_url_may_or_may_not_end_in_v1():
+    api_url = functools.partial(ShadeformAdapter().api_url, path="/v1/instances/types")
     assert api_url("https://api.shadeform.ai") == "https://api.shadeform.ai/v1/instances/types"
     assert api_url("https://api.shadeform.ai/v1/") == "https://api.shadeform.ai/v1/instances/types"
 

@@ -17,7 +17,7 @@ from portal.lib.http import GuardedClient
 from portal.testing import Reply
 from sync.adapters.base import AdapterError
 from sync.adapters.registry import get_adapter
-from sync.adapters.verda import LOCATIONS, VerdaAdapter, api_base
+from sync.adapters.verda import LOCATIONS, VerdaAdapter
 from sync.engine import inventory_fetch, sync_connection_run
 from sync.models import SyncConnection, SyncRun
 from sync.tests.support import PAYLOADS, payload
@@ -257,8 +257,9 @@ def test_a_payload_of_the_wrong_shape_is_a_clear_error(body, message, permanent)
 
 
 def test_the_base_url_may_or_may_not_end_in_v1():
-    assert api_base("https://api.verda.com") == "https://api.verda.com"
-    assert api_base("https://api.datacrunch.io/v1/") == "https://api.datacrunch.io"
+    api_url = VerdaAdapter().api_url
+    assert api_url("https://api.verda.com", "/v1/instance-types") == "https://api.verda.com/v1/instance-types"
+    assert api_url("https://api.datacrunch.io/v1/", "/v1/oauth2/token") == "https://api.datacrunch.io/v1/oauth2/token"
 
 
 def serve_verda(local_server) -> None:
