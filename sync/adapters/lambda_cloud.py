@@ -44,10 +44,13 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    BadEntry,
     load_json,
-    none_readable,
-    read_cents,
+    read_list,
+    read_name,
+    read_object,
+    read_price,
+    read_whole,
+    readable,
     show,
     to_price_places,
     unknown_region_warning,
@@ -120,18 +123,11 @@ class LambdaCloudAdapter(Adapter):
         warnings: list[str] = []
         regions: dict[str, NormalizedRegion] = {}
         unknown_regions: Counter[str] = Counter()
-        broken = 0
-        for key, item in data.items():
-            try:
-                entry = _instance_type(key, item)
-            except BadEntry as exc:
-                broken += 1
-                warnings.append(f"Instance type {show(key)} skipped: {exc}.")
-                continue
-            if entry is None:
-                continue  # CPU only
+        free: list[str] = []
+        entries = ((f"Instance type {show(key)}", (key, item)) for key, item in data.items())
+        for entry in readable(entries, _instance_type, warnings, what="instance types in the Lambda API response"):
             if entry.price_cents == 0:
-                warnings.append(zero_price_warning(f"Instance type {show(entry.name)}"))
+                free.append(f"instance type {show(entry.name)}")
                 continue
             capacity = entry.regions or [(code, "") for code in self.sold_out_regions]
             nodes_available = None if entry.regions else 0
@@ -142,8 +138,8 @@ class LambdaCloudAdapter(Adapter):
                 country, city, known_description = REGIONS[code]
                 regions.setdefault(code, NormalizedRegion(code, country, city, description or known_description))
                 offers.append(entry.offer(code, nodes_available))
-        if data and broken == len(data):
-            raise none_readable(broken, "instance types in the Lambda API response", warnings[0])
+        if free:
+            warnings.append(zero_price_warning(free))
         for code, count in unknown_regions.items():
             warnings.append(unknown_region_warning(api="Lambda", noun="region", code=code, count=count))
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
@@ -181,41 +177,33 @@ class _Entry:
         )
 
 
-def _instance_type(key: str, item) -> _Entry | None:
+def _instance_type(key_and_item: tuple[str, object]) -> _Entry | None:
     """Read one entry of ``data``; None for a CPU-only type. Raises BadEntry."""
-    if not isinstance(item, dict) or not isinstance(item.get("instance_type"), dict):
-        raise BadEntry('it has no "instance_type" object')
-    spec = item["instance_type"]
-    name = spec.get("name") or key
-    if not isinstance(name, str):
-        raise BadEntry('its "name" is not a string')
+    key, item = key_and_item
+    spec = read_object(read_object(item).get("instance_type"), "instance_type")
+    name = read_name(spec.get("name") or key, "name")
     specs = spec.get("specs") if isinstance(spec.get("specs"), dict) else {}
     gpus = specs.get("gpus")
     if gpus is None:
         # Older responses and some clients rely on the name: gpu_{count}x_{model}.
         match = re.match(r"gpu_(\d+)x_", name)
         gpus = int(match.group(1)) if match else None
-    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-        raise BadEntry('its GPU count ("specs.gpus") is missing or not a whole number')
-    if gpus == 0:
+    if read_whole(gpus, "specs.gpus") == 0:
         return None
-    cents = read_cents(spec.get("price_cents_per_hour"), "price_cents_per_hour")
+    cents = read_price(spec.get("price_cents_per_hour"), "price_cents_per_hour")
     gpu = spec.get("gpu_description") or re.sub(r"^\d+x\s+", "", spec.get("description") or "")
-    if not isinstance(gpu, str) or not gpu.strip():
-        raise BadEntry('it names no GPU ("gpu_description")')
+    gpu = read_name(gpu or None, "gpu_description")
     return _Entry(name=name, gpu=gpu.strip(), gpus=gpus, price_cents=cents, specs=specs, regions=_capacity(item))
 
 
 def _capacity(item: dict) -> list[tuple[str, str]]:
     """``(code, description)`` of the regions with capacity; a missing list means none."""
-    listed = item.get("regions_with_capacity_available") or []
-    if not isinstance(listed, list):
-        raise BadEntry('its "regions_with_capacity_available" is not a list')
+    listed = read_list(item.get("regions_with_capacity_available"), "regions_with_capacity_available", optional=True)
     regions: dict[str, str] = {}
     for region in listed:
-        code = region.get("name") if isinstance(region, dict) else region
-        if not isinstance(code, str) or not code:
-            raise BadEntry("a region with capacity has no name")
+        code = read_name(
+            region.get("name") if isinstance(region, dict) else region, "regions_with_capacity_available[].name"
+        )
         description = region.get("description") if isinstance(region, dict) else ""
         regions.setdefault(code, description if isinstance(description, str) else "")
     return list(regions.items())

@@ -1,16 +1,21 @@
-"""Small helpers the provider API adapters share for reading answers and wording warnings.
+"""What the adapters share for reading answers and wording what they find.
 
-Everything here is pure. Checks on an answer's shape raise a permanent AdapterError naming the
-field (the API changed or the URL points elsewhere: retrying will not help until someone looks);
-warnings are plain sentences for the provider's staff, worded the same for every adapter.
+Everything here is pure. An answer unusable as a whole (not JSON, not the documented shape)
+raises AdapterError; one entry of a listing that cannot be read raises BadEntry, which
+``readable()`` turns into a warning naming the entry, so that the rest of the answer is kept.
+Warnings are plain sentences for the provider's staff, worded the same for every adapter.
 """
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sync.adapters.base import AdapterError
 
 PRICE_PLACES = Decimal("0.0001")
+# Skipped entries are named one by one up to this many per listing, then counted: a format
+# change can make thousands unreadable, and the sync run keeps its warnings.
+MAX_SKIPPED_SHOWN = 10
 
 
 def to_price_places(price: Decimal) -> Decimal:
@@ -24,8 +29,19 @@ def show(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def plural(count: int, noun: str) -> str:
+    """ "1 offer", "2 offers"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def some(items: list[str], limit: int = 5) -> str:
+    """The first ``limit`` of ``items`` joined by commas, and how many more there are."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
 def whole_or_none(value) -> int | None:
-    """``value`` when it is a whole number >= 0 (not a bool), else None."""
+    """``value`` when it is a whole number >= 0 (not a bool), else None: for details an offer can do without."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
@@ -67,27 +83,96 @@ class BadEntry(ValueError):
     """One entry of a listing cannot be read; the message says why, for a warning."""
 
 
-def read_cents(value, field: str) -> Decimal:
-    """A finite price >= 0 from a number or a numeric string. Raises BadEntry naming ``field``."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise BadEntry(f'its "{field}" is missing or not a number')
+def readable[Entry](
+    entries: Iterable[tuple[str, object]], read: Callable[[object], Entry | None], warnings: list[str], *, what: str
+) -> Iterator[Entry]:
+    """``read(item)`` for each ``(label, item)`` of a listing, leaving out the Nones (entries ignored on purpose).
+
+    An entry that ``read`` refuses with BadEntry is skipped with a warning naming ``label``. When
+    the listing had entries and none could be read, the answer is unusable: once every entry has
+    been tried, a permanent AdapterError says so, quoting the first reason. ``what`` names the
+    listing's entries ("instance types in the Lambda API response").
+    """
+    count, skipped = 0, []
+    for label, item in entries:
+        count += 1
+        try:
+            entry = read(item)
+        except BadEntry as exc:
+            skipped.append(f"{label} skipped: {exc}.")
+            continue
+        if entry is not None:
+            yield entry
+    if count and len(skipped) == count:
+        raise AdapterError(f"None of the {count} {what} could be read: {skipped[0]}", permanent=True)
+    warnings.extend(skipped[:MAX_SKIPPED_SHOWN])
+    if len(skipped) > MAX_SKIPPED_SHOWN:
+        warnings.append(f"{len(skipped) - MAX_SKIPPED_SHOWN} more of the {what} were skipped as unreadable.")
+
+
+def _unreadable(field: str, value, expected: str) -> BadEntry:
+    if value is None:
+        return BadEntry(f'its "{field}" is missing')
+    return BadEntry(f'its "{field}" {show(value)} is not {expected}')
+
+
+def read_object(value, field: str = "") -> dict:
+    """``value`` (the entry itself, or its ``field``) when it is an object."""
+    if isinstance(value, dict):
+        return value
+    raise _unreadable(field, value, "an object") if field else BadEntry("it is not an object")
+
+
+def read_list(value, field: str, *, optional: bool = False) -> list:
+    """``value`` when it is a list; [] for a missing one when ``optional``."""
+    if value is None and optional:
+        return []
+    if not isinstance(value, list):
+        raise _unreadable(field, value, "a list")
+    return value
+
+
+def read_name(value, field: str) -> str:
+    """``value`` when it is a non-blank string, as given (not stripped)."""
+    if not isinstance(value, str) or not value.strip():
+        raise _unreadable(field, value or None, "a name")
+    return value
+
+
+def read_whole(value, field: str) -> int:
+    """``value`` when it is a whole number >= 0 (a GPU count, an id)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _unreadable(field, value, "a whole number")
+    return value
+
+
+def read_number(value, field: str) -> int | float | None:
+    """``value`` when it is a number >= 0; None when it is missing."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+        raise _unreadable(field, value, "a number")
+    return value
+
+
+def read_price(value, field: str, *, optional: bool = False) -> Decimal | None:
+    """A finite Decimal >= 0, unrounded, from a number or a numeric string; None for a missing one when ``optional``."""
+    if value is None or value == "":
+        if optional:
+            return None
+        raise _unreadable(field, None, "a price")
     try:
-        cents = Decimal(str(value))
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidOperation
+        price = Decimal(str(value).strip())  # str() of a float is its shortest form: 2.49 stays 2.49
     except InvalidOperation:
-        raise BadEntry(f'its "{field}" {value!r} is not a number') from None
-    if not cents.is_finite() or cents < 0:
-        raise BadEntry(f'its "{field}" {cents} is not a price')
-    return cents
+        raise _unreadable(field, value, "a price") from None
+    if not price.is_finite() or price < 0:
+        raise _unreadable(field, value, "a price")
+    return price
 
 
-def zero_price_warning(label: str) -> str:
-    """The warning for an entry priced at 0, which is held back, never listed as free."""
-    return f"{label} is listed at a price of 0 and is held back: a zero price is a placeholder, not an offer."
-
-
-def none_readable(count: int, what: str, first_warning: str) -> AdapterError:
-    """The permanent error when every one of ``count`` entries (``what``) was skipped as unreadable."""
-    return AdapterError(f"None of the {count} {what} could be read: {first_warning}", permanent=True)
+def zero_price_warning(labels: list[str]) -> str:
+    """One warning for the entries with a price of 0 or none, which are held back, never listed as free."""
+    return f"Held back, with a price of 0 or none (a GPU is never listed as free): {some(labels)}."
 
 
 def unknown_region_warning(*, api: str, noun: str, code: str, count: int, name: str = "") -> str:
@@ -105,6 +190,13 @@ def country_unknown_warning(*, api: str, noun: str, nouns: str, code: str, count
     return (
         f'{api} {noun} "{code}" is not in the portal\'s table of {api} {nouns}, so its country is unknown: '
         f'{offers} held back until a region "{code}" is added on the dashboard.'
+    )
+
+
+def unexpected(source: str, where: str, expected: str, value) -> AdapterError:
+    """The permanent error for a part of ``source``'s answer that is not what the API documents."""
+    return AdapterError(
+        f"{source}'s answer is not as expected: {where} should be {expected}, not {show(value)}.", permanent=True
     )
 
 

@@ -43,10 +43,14 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    BadEntry,
     load_json,
-    none_readable,
-    read_cents,
+    read_list,
+    read_name,
+    read_object,
+    read_price,
+    read_whole,
+    readable,
+    show,
     to_price_places,
     unknown_region_warning,
     whole_or_none,
@@ -117,18 +121,12 @@ class ShadeformAdapter(Adapter):
         regions: dict[str, NormalizedRegion] = {}
         unknown_regions: Counter[str] = Counter()
         unknown_names: dict[str, str] = {}
-        broken = no_region = 0
-        for index, item in enumerate(items):
-            try:
-                entry = _Entry.read(item)
-            except BadEntry as exc:
-                broken += 1
-                warnings.append(f"instance_types[{index}] skipped: {exc}.")
-                continue
-            if entry is None:
-                continue  # CPU only
+        free: list[str] = []
+        no_region = 0
+        entries = ((f"instance_types[{index}]", item) for index, item in enumerate(items))
+        for entry in readable(entries, _Entry.read, warnings, what="instance types in the Shadeform API response"):
             if entry.price_cents == 0:
-                warnings.append(zero_price_warning(entry.label))
+                free.append(entry.label)
                 continue
             if not entry.availability:
                 no_region += 1
@@ -140,8 +138,8 @@ class ShadeformAdapter(Adapter):
                 country, city = REGIONS[code]
                 regions.setdefault(code, NormalizedRegion(code, country, city, display_name))
                 offers.append(entry.offer(code, available))
-        if items and broken == len(items):
-            raise none_readable(broken, "instance types in the Shadeform API response", warnings[0])
+        if free:
+            warnings.append(zero_price_warning(free))
         if no_region:
             warnings.append(f"{no_region} instance type(s) list no region at all and give no offer.")
         for code, count in unknown_regions.items():
@@ -157,7 +155,7 @@ class _Entry:
     def __init__(self, item: dict, config: dict, *, gpus: int, price_cents: Decimal):
         self.cloud = item["cloud"]
         self.instance_type = item.get("cloud_instance_type") or item["shade_instance_type"]
-        self.label = f'Instance type "{self.cloud}:{self.instance_type}"'
+        self.label = f"instance type {show(f'{self.cloud}:{self.instance_type}')}"
         self.gpus, self.price_cents = gpus, price_cents
         form = str(_setting(item, config, "interconnect") or "").strip().lower()
         form = form if form.startswith("sxm") or form == "pcie" else ""
@@ -177,20 +175,15 @@ class _Entry:
     @classmethod
     def read(cls, item) -> "_Entry | None":
         """Read one instance type; None for a CPU-only type. Raises BadEntry."""
-        if not isinstance(item, dict):
-            raise BadEntry("it is not an object")
+        item = read_object(item)
         for name in ("cloud", "shade_instance_type"):
-            if not isinstance(item.get(name), str) or not item[name]:
-                raise BadEntry(f'its "{name}" is missing')
+            read_name(item.get(name), name)
         config = item.get("configuration") if isinstance(item.get("configuration"), dict) else {}
-        gpus = _setting(item, config, "num_gpus")
-        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-            raise BadEntry('its GPU count ("configuration.num_gpus") is missing or not a whole number')
+        gpus = read_whole(_setting(item, config, "num_gpus"), "configuration.num_gpus")
         if gpus == 0:
             return None
-        if not isinstance(_setting(item, config, "gpu_type"), str) or not _setting(item, config, "gpu_type"):
-            raise BadEntry('it names no GPU ("configuration.gpu_type")')
-        cents = read_cents(item.get("hourly_price"), "hourly_price")
+        read_name(_setting(item, config, "gpu_type"), "configuration.gpu_type")
+        cents = read_price(item.get("hourly_price"), "hourly_price")
         return cls(item, config, gpus=gpus, price_cents=cents)
 
     def offer(self, region: str, available: bool) -> NormalizedOffer:
@@ -219,13 +212,9 @@ def _setting(item: dict, config: dict, name: str):
 
 def _availability(item: dict) -> list[tuple[str, bool, str]]:
     """``(region, available, display name)`` of the on-demand entries, first one per region."""
-    listed = item.get("availability") or []
-    if not isinstance(listed, list):
-        raise BadEntry('its "availability" is not a list')
     seen: dict[str, tuple[str, bool, str]] = {}
-    for entry in listed:
-        if not isinstance(entry, dict) or not isinstance(entry.get("region"), str) or not entry["region"]:
-            raise BadEntry("an availability entry has no region")
+    for entry in read_list(item.get("availability"), "availability", optional=True):
+        read_name(entry.get("region") if isinstance(entry, dict) else None, "availability[].region")
         if entry.get("rental_type") not in (None, "on_demand"):
             continue  # spot entries: the reference documents no price for them
         display_name = entry.get("display_name") if isinstance(entry.get("display_name"), str) else ""

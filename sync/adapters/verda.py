@@ -55,11 +55,16 @@ from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
     BadEntry,
     load_json,
-    none_readable,
-    read_cents,
+    read_name,
+    read_object,
+    read_price,
+    read_whole,
+    readable,
+    show,
     to_price_places,
     unknown_region_warning,
     whole_or_none,
+    zero_price_warning,
 )
 
 OAUTH_PATH = "/v1/oauth2/token"
@@ -153,27 +158,16 @@ class VerdaAdapter(Adapter):
         warnings: list[str] = []
         regions: dict[str, NormalizedRegion] = {}
         unknown: Counter[str] = Counter()
-        broken = 0
-        for index, item in enumerate(types):
-            try:
-                entry = _Entry.read(item)
-            except BadEntry as exc:
-                broken += 1
-                name = item.get("instance_type") if isinstance(item, dict) else None
-                warnings.append(f"{_label(name, index)} skipped: {exc}.")
-                continue
-            if entry is None:
-                continue  # CPU only
+        zero_priced: list[str] = []
+        entries = ((_label(item, index), item) for index, item in enumerate(types))
+        for entry in readable(entries, _Entry.read, warnings, what="instance types in the Verda payload"):
             for plan, price_field, _availability in PLANS:
                 price = entry.prices[plan]
                 where = [code for code, listed in free[plan].items() if entry.instance_type in listed]
                 if price is None or (plan == "spot" and price == 0 and not where):
                     continue  # no such plan for this type
                 if price == 0:
-                    warnings.append(
-                        f"{_label(entry.instance_type)} has a {price_field} of 0: its {plan.replace('_', '-')} "
-                        "offers are held back (a zero price is a placeholder, not an offer)."
-                    )
+                    zero_priced.append(f"instance type {show(entry.instance_type)} ({price_field})")
                     continue
                 nodes_available = None if where else 0
                 for code in where or self.sold_out_locations:
@@ -183,8 +177,8 @@ class VerdaAdapter(Adapter):
                     country, city, name = LOCATIONS[code]
                     regions.setdefault(code, NormalizedRegion(code, country, city, name))
                     offers.append(entry.offer(plan, code, nodes_available))
-        if types and broken == len(types):
-            raise none_readable(broken, "instance types in the Verda payload", warnings[0])
+        if zero_priced:
+            warnings.append(zero_price_warning(zero_priced))
         for code, count in unknown.items():
             warnings.append(unknown_region_warning(api="Verda", noun="location", code=code, count=count))
         return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
@@ -213,18 +207,12 @@ class _Entry:
     @classmethod
     def read(cls, item) -> "_Entry | None":
         """Read one instance type; None for a CPU-only type. Raises BadEntry."""
-        if not isinstance(item, dict):
-            raise BadEntry("it is not an object")
-        if not isinstance(item.get("instance_type"), str) or not item["instance_type"]:
-            raise BadEntry('its "instance_type" is missing')
-        gpus = item.get("gpu", {}).get("number_of_gpus") if isinstance(item.get("gpu"), dict) else None
-        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-            raise BadEntry('its GPU count ("gpu.number_of_gpus") is missing or not a whole number')
+        read_name(read_object(item).get("instance_type"), "instance_type")
+        gpu = item.get("gpu") if isinstance(item.get("gpu"), dict) else {}
+        gpus = read_whole(gpu.get("number_of_gpus"), "gpu.number_of_gpus")
         if gpus == 0:
             return None
-        prices = {plan: _price(item.get(field), field) for plan, field, _availability in PLANS}
-        if prices["on_demand"] is None:
-            raise BadEntry('its "price_per_hour" is missing')
+        prices = {plan: read_price(item.get(field), field, optional=plan == "spot") for plan, field, _ in PLANS}
         entry = cls(item, gpus=gpus, prices=prices)
         if not entry.gpu:
             raise BadEntry('it names no GPU ("name", "gpu.description" or "model")')
@@ -247,13 +235,6 @@ class _Entry:
             gpu_interconnect=self.interconnect,
             gpu_memory_gb=self.gpu_memory_gb,
         )
-
-
-def _price(value, field: str) -> Decimal | None:
-    """A price per instance-hour, given as a string ("2.19") or a number; None when absent."""
-    if value is None or value == "":
-        return None
-    return read_cents(value, field)
 
 
 def _size(item: dict, group: str, field: str) -> int | None:
@@ -289,7 +270,7 @@ def _error_body(document) -> AdapterError | None:
     )
 
 
-def _label(name, index: int | None = None) -> str:
-    if isinstance(name, str) and name:
-        return f'Instance type "{name[:60]}"'
-    return f"instance_types[{index}]"
+def _label(item, index: int) -> str:
+    """How a skipped instance type is named: by its name when it has one."""
+    name = item.get("instance_type") if isinstance(item, dict) else None
+    return f"Instance type {show(name)}" if isinstance(name, str) and name else f"instance_types[{index}]"

@@ -161,8 +161,7 @@ def test_the_saved_response_gives_exact_offers_regions_and_warnings():
     ]
     assert {region.code for region in inventory.regions} == set(REGIONS)
     assert inventory.warnings == [
-        'Instance type "gpu_1x_gh200" is listed at a price of 0 and is held back: a zero price is a placeholder, '
-        "not an offer.",
+        'Held back, with a price of 0 or none (a GPU is never listed as free): instance type "gpu_1x_gh200".',
         'Lambda region "us-southeast-1" is not in the portal\'s Lambda region table: its 1 offer(s) are held back '
         "until the portal's team adds it.",
     ]
@@ -226,8 +225,8 @@ def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
         "gpu_1x_a10",
     }
     assert inventory.warnings[:2] == [
-        'Instance type "gpu_1x_h100_pcie" skipped: its "price_cents_per_hour" \'soon\' is not a number.',
-        'Instance type "gpu_2x_a6000" skipped: its "regions_with_capacity_available" is not a list.',
+        'Instance type "gpu_1x_h100_pcie" skipped: its "price_cents_per_hour" "soon" is not a price.',
+        'Instance type "gpu_2x_a6000" skipped: its "regions_with_capacity_available" "everywhere" is not a list.',
     ]
 
 

@@ -168,8 +168,8 @@ def test_the_saved_response_gives_exact_offers_regions_and_warnings():
         NormalizedRegion("us-east-1", "US", "", "US, New Jersey"),
     ]
     assert inventory.warnings == [
-        'Instance type "vultr:vcg-a40-1c-6g-48vram" is listed at a price of 0 and is held back: a zero price is a '
-        "placeholder, not an offer.",
+        "Held back, with a price of 0 or none (a GPU is never listed as free): "
+        'instance type "vultr:vcg-a40-1c-6g-48vram".',
         'Shadeform region "stockholm-sweden-1" ("SE, Stockholm") is not in the portal\'s Shadeform region table: '
         "its 1 offer(s) are held back until the portal's team adds it.",
     ]
@@ -228,8 +228,8 @@ def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
 
     assert inventory.offers[0].external_id == "datacrunch:8A100.176V:helsinki-finland-1"
     assert inventory.warnings[:2] == [
-        'instance_types[0] skipped: its "hourly_price" is missing or not a number.',
-        'instance_types[1] skipped: its GPU count ("configuration.num_gpus") is missing or not a whole number.',
+        'instance_types[0] skipped: its "hourly_price" is missing.',
+        'instance_types[1] skipped: its "configuration.num_gpus" "one" is not a whole number.',
     ]
 
 

@@ -141,10 +141,8 @@ def test_the_saved_payload_gives_exact_on_demand_and_spot_offers():
         NormalizedRegion("ICE-01", "IS", "Reykjanesbær", "Iceland 1"),
     ]
     assert inventory.warnings == [
-        'Instance type "1RTX6000ADA.10V" has a spot_price of 0: its spot offers are held back (a zero price is a '
-        "placeholder, not an offer).",
-        'Instance type "1RTXPRO6000.30V" has a price_per_hour of 0: its on-demand offers are held back (a zero '
-        "price is a placeholder, not an offer).",
+        "Held back, with a price of 0 or none (a GPU is never listed as free): "
+        'instance type "1RTX6000ADA.10V" (spot_price), instance type "1RTXPRO6000.30V" (price_per_hour).',
         'Verda location "NOR-01" is not in the portal\'s Verda location table: its 1 offer(s) are held back until '
         "the portal's team adds it.",
     ]
@@ -210,8 +208,8 @@ def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
         "1A16.6V",
     }
     assert inventory.warnings[:2] == [
-        'Instance type "1H100.80S.30V" skipped: its "price_per_hour" \'ask us\' is not a number.',
-        'Instance type "1A100.22V" skipped: its GPU count ("gpu.number_of_gpus") is missing or not a whole number.',
+        'Instance type "1H100.80S.30V" skipped: its "price_per_hour" "ask us" is not a price.',
+        'Instance type "1A100.22V" skipped: its "gpu.number_of_gpus" is missing.',
     ]
 
 
@@ -221,7 +219,7 @@ def test_a_payload_where_no_type_can_be_read_is_an_error():
     assert error.permanent
     assert str(error) == (
         'None of the 1 instance types in the Verda payload could be read: Instance type "1X.1V" skipped: '
-        'its GPU count ("gpu.number_of_gpus") is missing or not a whole number.'
+        'its "gpu.number_of_gpus" is missing.'
     )
 
 
