@@ -102,7 +102,7 @@ def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
         NormalizedRegion(code="vast-de", country="DE", name="Germany"),
     ]
     assert inventory.warnings == [
-        "Held back 1 offer priced at 0 (never listed as free): offer 12345607.",
+        "Held back, with a price of 0 or none (a GPU is never listed as free): offer 12345607.",
         "Held back 2 offers whose geolocation gives no known country: "
         'offer 12345606 (null), offer 12345611 ("Somewhere, XV").',
         "1 offer repeated a machine and GPU count already listed: the cheaper one was kept.",
@@ -143,6 +143,18 @@ def test_the_machine_keeps_its_id_when_the_host_relists_it():
     assert [offer.external_id for offer in before] == [offer.external_id for offer in after]
 
 
+def test_a_malformed_offer_is_skipped_with_a_warning_and_the_others_stay():
+    document = json.loads(payload(SAVED))
+    document["offers"][3]["dph_total"] = "free"
+
+    inventory = parse(document)
+
+    assert inventory.offers == [
+        offer for offer in EXPECTED_OFFERS if not offer.external_id.startswith("machine:30777:")
+    ]
+    assert 'offers[3] skipped: its "dph_total" "free" is not a price.' in inventory.warnings
+
+
 def test_an_empty_search_is_an_empty_inventory():
     assert parse({"offers": []}).offers == []
 
@@ -152,19 +164,35 @@ def test_an_empty_search_is_an_empty_inventory():
     [
         ([], "something other than a JSON object"),
         ({"bundles": []}, 'no "offers" list'),
-        ({"offers": ["x"]}, "offers[0] should be an object"),
-        ({"offers": [saved_offer(num_gpus="one")]}, 'offers[0].num_gpus should be a number, not "one"'),
-        ({"offers": [saved_offer(machine_id=None)]}, "offers[0].machine_id should be a whole number, not null"),
-        ({"offers": [saved_offer(dph_total="free")]}, 'offers[0].dph_total should be a price, not "free"'),
-        ({"offers": [saved_offer(dph_total=None)]}, "offers[0].dph_total should be a price, not null"),
-        ({"offers": [saved_offer(gpu_ram=-1)]}, "offers[0].gpu_ram should be a number, not -1"),
+        ({"offers": ["x"]}, "None of the 1 offers in the Vast.ai API response could be read: offers[0] skipped: it "
+         "is not an object."),
     ],
-)
+)  # fmt: skip
 def test_a_payload_of_the_wrong_shape_is_refused_clearly(document, message):
     error = parse_error(document)
 
     assert message in str(error)
     assert error.permanent
+
+
+@pytest.mark.parametrize(
+    ("bad", "warning"),
+    [
+        ("x", "offers[1] skipped: it is not an object."),
+        (saved_offer(num_gpus="one"), 'offers[1] skipped: its "num_gpus" "one" is not a whole number.'),
+        (saved_offer(machine_id=None), 'offers[1] skipped: its "machine_id" is missing.'),
+        (saved_offer(dph_total="free"), 'offers[1] skipped: its "dph_total" "free" is not a price.'),
+        (saved_offer(dph_total=None), 'offers[1] skipped: its "dph_total" is missing.'),
+        (saved_offer(gpu_ram=-1), 'offers[1] skipped: its "gpu_ram" -1 is not a number.'),
+    ],
+)
+def test_an_offer_that_cannot_be_read_is_skipped_with_a_warning_naming_it(bad, warning):
+    good = saved_offer(machine_id=1)
+
+    inventory = parse({"offers": [good, bad]})
+
+    assert [offer.external_id for offer in inventory.offers] == ["machine:1:1x:on_demand", "machine:1:1x:spot"]
+    assert inventory.warnings == [warning]
 
 
 def test_an_error_body_gives_vasts_message():
