@@ -107,8 +107,7 @@ def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
         NormalizedRegion(code="CA-MTL-1", country="CA"),
     ]
     assert inventory.warnings == [
-        "Held back 1 RunPod price of 0 or missing (a GPU is never listed as free): "
-        "NVIDIA A40 (Secure Cloud on-demand).",
+        "Held back, with a price of 0 or none (a GPU is never listed as free): NVIDIA A40 (Secure Cloud on-demand).",
         "On Secure Cloud but in no data center's availability, so not listed: NVIDIA B200.",
         'RunPod data center "AP-KR-1" is not in the portal\'s table of RunPod data centers, so its country is '
         'unknown: its offer is held back until a region "AP-KR-1" is added on the dashboard.',
@@ -190,23 +189,14 @@ def test_partial_data_with_errors_is_not_used():
         ({"message": "Not found"}, 'no "data" object'),
         ({"data": {"gpuTypes": "none"}}, 'data.gpuTypes should be a list, not "none"'),
         ({"data": {"gpuTypes": []}}, "data.dataCenters should be a list, not null"),
-        ({"data": {"gpuTypes": [7], "dataCenters": []}}, "gpuTypes[0] should be an object, not 7"),
-        ({"data": {"gpuTypes": [{"id": ""}], "dataCenters": []}}, 'gpuTypes[0].id should be a name, not ""'),
         (
-            {"data": {"gpuTypes": [{"id": H100, "secureCloud": True, "securePrice": "cheap"}], "dataCenters": []}},
-            'gpuTypes[0].securePrice should be a price, not "cheap"',
-        ),
-        (
-            {"data": {"gpuTypes": [{"id": H100, "secureCloud": True, "securePrice": -1}], "dataCenters": []}},
-            "gpuTypes[0].securePrice should be a price, not -1",
-        ),
-        (
-            {"data": {"gpuTypes": [{"id": H100, "memoryInGb": True}], "dataCenters": []}},
-            "gpuTypes[0].memoryInGb should be a number, not true",
+            {"data": {"gpuTypes": [7], "dataCenters": []}},
+            "None of the 1 GPU types in RunPod's answer could be read: gpuTypes[0] skipped: it is not an object.",
         ),
         (
             {"data": {"gpuTypes": [], "dataCenters": [{"id": "EU-RO-1", "gpuAvailability": [{"stock": 1}]}]}},
-            "dataCenters[0].gpuAvailability[0].gpuTypeId should be a name, not null",
+            "None of the 1 data centers in RunPod's answer could be read: dataCenters[0] skipped: "
+            'its "gpuAvailability[].gpuTypeId" is missing.',
         ),
     ],
 )
@@ -215,6 +205,36 @@ def test_a_payload_of_the_wrong_shape_is_refused_clearly(document, message):
 
     assert message in str(error)
     assert error.permanent
+
+
+@pytest.mark.parametrize(
+    ("change", "warning"),
+    [
+        ({"id": ""}, 'gpuTypes[0] skipped: its "id" is missing.'),
+        ({"securePrice": "cheap"}, 'gpuTypes[0] skipped: its "securePrice" "cheap" is not a price.'),
+        ({"secureSpotPrice": -1}, 'gpuTypes[0] skipped: its "secureSpotPrice" -1 is not a price.'),
+        ({"memoryInGb": True}, 'gpuTypes[0] skipped: its "memoryInGb" true is not a number.'),
+        ({"lowestPrice": 7}, 'gpuTypes[0] skipped: its "lowestPrice" 7 is not an object.'),
+    ],
+)
+def test_a_gpu_type_that_cannot_be_read_is_skipped_with_a_warning_naming_it(change, warning):
+    document = saved_document()
+    document["data"]["gpuTypes"][0].update(change)
+
+    inventory = parse(document)
+
+    assert inventory.offers == [offer for offer in EXPECTED_OFFERS if offer.gpu_model_raw != H100]
+    assert inventory.warnings[0] == warning
+
+
+def test_a_data_center_that_cannot_be_read_is_skipped_with_a_warning_naming_it():
+    document = saved_document()
+    document["data"]["dataCenters"][2]["gpuAvailability"][0] = {"stock": 1}
+
+    inventory = parse(document)
+
+    assert inventory.offers == [offer for offer in EXPECTED_OFFERS if offer.region != "CA-MTL-1"]
+    assert inventory.warnings[0] == 'dataCenters[2] skipped: its "gpuAvailability[].gpuTypeId" is missing.'
 
 
 @pytest.mark.parametrize(
