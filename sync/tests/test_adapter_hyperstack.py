@@ -104,7 +104,7 @@ def test_saved_answers_give_exact_offers_regions_and_warnings():
     ]
     assert inventory.warnings == [
         "Held back (no price in Hyperstack's pricebook): H200-141G-SXM5 (1 flavor).",
-        "Held back (priced at 0 in Hyperstack's pricebook, never listed as free): RTX-A4000 (1 flavor).",
+        "Held back, with a price of 0 or none (a GPU is never listed as free): RTX-A4000 (1 flavor).",
         'Hyperstack region "FINLAND-1" is not in the portal\'s table of Hyperstack regions, so its country is '
         'unknown: its offer is held back until a region "FINLAND-1" is added on the dashboard.',
     ]
@@ -140,14 +140,15 @@ def test_an_odd_price_for_something_else_does_not_fail_the_sync():
         ({"flavors": []}, 'the /core/flavors answer should be an object with a "data" list, not []'),
         ({"stocks": {"stock": []}}, 'the /core/stocks answer should be an object with a "stocks" list'),
         ({"pricebook": {"data": []}}, "the /pricebook answer should be a list"),
-        ({"flavors": {"status": True, "data": [{"gpu": "L40"}]}}, "flavors.data[0].flavors should be a list, not null"),
         (
-            {"flavors": {"status": True, "data": [{"gpu": "L40", "flavors": [{"gpu": "L40", "gpu_count": "1"}]}]}},
-            'flavors.data[0].flavors[0].gpu_count should be a number, not "1"',
+            {"flavors": {"status": True, "data": [{"gpu": "L40"}]}},
+            "None of the 1 groups of flavors in Hyperstack's /core/flavors answer could be read: flavors.data[0] "
+            'skipped: its "flavors" is missing.',
         ),
         (
-            {"pricebook": [{"id": 1, "name": "H100-80G-PCIe", "value": "about two", "original_value": None}]},
-            'pricebook[0].value should be a price, not "about two"',
+            {"flavors": {"status": True, "data": [{"gpu": "L40", "flavors": [{"gpu": "L40", "gpu_count": "1"}]}]}},
+            "None of the 1 flavors in Hyperstack's /core/flavors answer could be read: flavors.data[0].flavors[0] "
+            'skipped: its "gpu_count" "1" is not a whole number.',
         ),
     ],
 )
@@ -156,6 +157,57 @@ def test_a_payload_of_the_wrong_shape_is_refused_clearly(changes, message):
 
     assert message in str(error)
     assert error.permanent
+
+
+def l40(document) -> dict:
+    return document["flavors"]["data"][3]["flavors"][0]  # the only L40 flavor, n3-L40x1 in NORWAY-1
+
+
+@pytest.mark.parametrize(
+    ("change", "warning"),
+    [
+        (lambda d: l40(d).update(gpu_count="1"), 'flavors.data[3].flavors[0] skipped: its "gpu_count" "1" is not a '
+         "whole number."),
+        (lambda d: l40(d).update(name=None), 'flavors.data[3].flavors[0] skipped: its "name" is missing.'),
+        (lambda d: l40(d).update(ram="lots"), 'flavors.data[3].flavors[0] skipped: its "ram" "lots" is not a number.'),
+        (lambda d: d["pricebook"][2].update(value="about two"), 'flavors.data[3].flavors[0] skipped: its '
+         '"pricebook[2].value" "about two" is not a price.'),
+        (lambda d: d["flavors"]["data"][3].update(flavors=None), 'flavors.data[3] skipped: its "flavors" is missing.'),
+    ],
+)  # fmt: skip
+def test_a_flavor_that_cannot_be_read_is_skipped_with_a_warning_naming_it(change, warning):
+    document = combined()
+    change(document)
+
+    inventory = parse(document)
+
+    assert inventory.offers == [offer for offer in EXPECTED_OFFERS if offer.external_id != "NORWAY-1/n3-L40x1"]
+    assert inventory.warnings[0] == warning
+
+
+def test_a_pricebook_entry_that_cannot_be_read_is_skipped_with_a_warning():
+    document = combined()
+    document["pricebook"].insert(3, {"id": 98, "value": "1.00"})
+
+    inventory = parse(document)
+
+    assert inventory.offers == EXPECTED_OFFERS
+    assert inventory.warnings[0] == 'pricebook[3] skipped: its "name" is missing.'
+
+
+def test_a_stock_entry_that_cannot_be_read_is_skipped_and_its_counts_are_unknown():
+    document = combined()
+    document["stocks"]["stocks"][1]["models"] = None  # NORWAY-1
+
+    inventory = parse(document)
+
+    counts = {offer.external_id: offer.nodes_available for offer in inventory.offers}
+    assert (counts["NORWAY-1/n3-A100x8"], counts["NORWAY-1/n1-A16x1"], counts["CANADA-1/n3-H100x1"]) == (
+        None,
+        None,
+        120,
+    )
+    assert inventory.warnings[0] == 'stocks[1] skipped: its "models" is missing.'
 
 
 def test_an_error_envelope_gives_hyperstacks_message():
