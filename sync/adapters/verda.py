@@ -38,8 +38,9 @@ What the adapter promises (docs/adapters/verda.md has the full mapping):
 - price per GPU-hour = price per instance-hour / number_of_gpus, in the type's currency (USD);
 - CPU-only types are ignored; a price of 0 is held back with a warning; a location missing
   from LOCATIONS is held back with a warning naming it;
-- one malformed type is skipped with a warning; a payload of the wrong shape, an error body
-  or a payload where every type is malformed raises AdapterError.
+- one malformed type, or location of an availability list, is skipped with a warning; a payload
+  of the wrong shape, an error body or a payload where every type (or every location of a list)
+  is malformed raises AdapterError.
 """
 
 import json
@@ -55,6 +56,7 @@ from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
     BadEntry,
     load_json,
+    read_list,
     read_name,
     read_object,
     read_price,
@@ -152,10 +154,10 @@ class VerdaAdapter(Adapter):
         types = document["instance_types"]
         if not isinstance(types, list):
             raise _error_body(types) or AdapterError('The Verda "instance_types" is not a list.', permanent=True)
-        free = {plan: _free_locations(document[part], part) for plan, _, part in PLANS}
+        warnings: list[str] = []
+        free = {plan: _free_locations(document[part], part, warnings) for plan, _, part in PLANS}
 
         offers: list[NormalizedOffer] = []
-        warnings: list[str] = []
         regions: dict[str, NormalizedRegion] = {}
         unknown: Counter[str] = Counter()
         zero_priced: list[str] = []
@@ -241,22 +243,24 @@ def _size(item: dict, group: str, field: str) -> int | None:
     return whole_or_none(item.get(group).get(field) if isinstance(item.get(group), dict) else None)
 
 
-def _free_locations(listing, part: str) -> dict[str, set[str]]:
+def _free_locations(listing, part: str, warnings: list[str]) -> dict[str, set[str]]:
     """``{location_code: {instance types free there}}`` from an instance-availability answer."""
     if not isinstance(listing, list):
         raise _error_body(listing) or AdapterError(
             f'The Verda "{part}" must be the list GET /v1/instance-availability returns.', permanent=True
         )
     free: dict[str, set[str]] = {}
-    for index, location in enumerate(listing):
-        code = location.get("location_code") if isinstance(location, dict) else None
-        names = location.get("availabilities") if isinstance(location, dict) else None
-        if not isinstance(code, str) or not code or not isinstance(names, list):
-            raise AdapterError(
-                f'The Verda "{part}"[{index}] is not a {{"location_code", "availabilities"}} object.', permanent=True
-            )
+    entries = ((f"{part}[{index}]", location) for index, location in enumerate(listing))
+    for code, names in readable(entries, _location, warnings, what=f'locations in the Verda "{part}"'):
         free.setdefault(code, set()).update(name for name in names if isinstance(name, str))
     return free
+
+
+def _location(item) -> tuple[str, list]:
+    """One location of an instance-availability answer: its code and the instance types free there."""
+    location = read_object(item)
+    code = read_name(location.get("location_code"), "location_code")
+    return code, read_list(location.get("availabilities"), "availabilities")
 
 
 def _error_body(document) -> AdapterError | None:

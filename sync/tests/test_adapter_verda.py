@@ -213,6 +213,16 @@ def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
     ]
 
 
+def test_a_location_that_cannot_be_read_is_skipped_with_a_warning_naming_it():
+    data = document()
+    data["availability"].insert(1, {"location": "FIN-02"})
+
+    inventory = parse(data)
+
+    assert inventory.offers == parse(payload(SAVED)).offers
+    assert inventory.warnings[0] == 'availability[1] skipped: its "location_code" is missing.'
+
+
 def test_a_payload_where_no_type_can_be_read_is_an_error():
     error = parse_error({"instance_types": [{"instance_type": "1X.1V"}], "availability": [], "spot_availability": []})
 
@@ -243,7 +253,8 @@ def test_no_instance_types_at_all_is_an_empty_inventory():
         (json.dumps({"instance_types": [], "availability": {"FIN-01": []}, "spot_availability": []}).encode(),
          'The Verda "availability" must be the list', True),
         (json.dumps({"instance_types": [], "availability": [{"location": "FIN-01"}], "spot_availability": []}).encode(),
-         'The Verda "availability"[0] is not a {"location_code", "availabilities"} object', True),
+         'None of the 1 locations in the Verda "availability" could be read: availability[0] skipped: its '
+         '"location_code" is missing.', True),
         (b'{"instance_types": [', "The Verda payload is not valid JSON", False),
     ],
 )  # fmt: skip
