@@ -1,24 +1,18 @@
-"""Shadeform adapter: GET /v1/instances/types with X-API-KEY, parsed into exact offers per cloud and region."""
+"""Shadeform: exact offers per cloud and region from a saved answer, GPU names with form and memory,
+error bodies, a sync. What every adapter promises is in test_adapter_contract.py."""
 
-import functools
 import json
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.urls import reverse
 
-from demo import api_shadeform
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
-from marketplace.models import GpuAlias, GpuModel, GpuNameReview, Offer
-from portal.lib.http import GuardedClient
-from portal.testing import Reply
+from marketplace.models import GpuNameReview, Offer
 from sync.adapters.base import AdapterError
-from sync.adapters.registry import get_adapter
 from sync.adapters.shadeform import ShadeformAdapter
-from sync.engine import inventory_fetch, sync_connection_run
+from sync.engine import sync_connection_run
 from sync.models import SyncConnection, SyncRun
 from sync.tests.support import PAYLOADS, payload
 
@@ -175,19 +169,6 @@ def test_the_saved_response_gives_exact_offers_regions_and_warnings():
     ]
 
 
-T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
-
-
-def test_every_gpu_name_resolves_but_the_deliberately_unknown_one(db):
-    # A new Shadeform name the alias table lacks fails here: add it to the catalogue's aliases.
-    names = {offer.gpu_model_raw for offer in parse(payload(SAVED)).offers}
-    names |= {offer.gpu_model_raw for offer in parse({"instance_types": api_shadeform.instance_types(now=T0)}).offers}
-
-    unresolved = {name for name in names if GpuAlias.objects.resolve(name) is None}
-
-    assert unresolved == {UNKNOWN_GPU}
-
-
 def test_cpu_only_types_are_ignored():
     assert not [offer for offer in parse(payload(SAVED)).offers if "voc-c-16c" in offer.external_id]
 
@@ -233,39 +214,20 @@ def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
     ]
 
 
-def test_a_response_where_no_type_can_be_read_is_an_error():
-    error = parse_error({"instance_types": [{"cloud": "aws"}, "H100"]})
-
-    assert error.permanent
-    assert str(error) == (
-        "None of the 2 instance types in the Shadeform API response could be read: "
-        'instance_types[0] skipped: its "shade_instance_type" is missing.'
-    )
-
-
 @pytest.mark.parametrize(
     ("body", "message", "permanent"),
     [
-        (b"<html><head><title>502 Bad Gateway</title></head></html>", "is an HTML page instead of JSON", False),
         (b'{"error": "Invalid API key"}', "The Shadeform API answered with an error: Invalid API key", False),
         (b'{"message": "Internal server error"}', "answered with an error: Internal server error", False),
         (b'{"data": {}}', 'has no "instance_types" list', True),
         (b'{"instance_types": {"A6000": {}}}', 'has no "instance_types" list', True),
-        (b"[1, 2]", "The Shadeform API response is not a JSON object.", True),
-        (b'{"instance_types": [{"cloud": "aws", "shade', "is not valid JSON at line 1", False),
     ],
 )
-def test_a_payload_of_the_wrong_shape_is_a_clear_error(body, message, permanent):
+def test_an_error_body_or_an_answer_without_instance_types_is_a_clear_error(body, message, permanent):
     error = parse_error(body)
 
     assert message in str(error)
     assert error.permanent is permanent
-
-
-def test_the_base_url_may_or_may_not_end_in_v1():
-    api_url = functools.partial(ShadeformAdapter().api_url, path="/v1/instances/types")
-    assert api_url("https://api.shadeform.ai") == "https://api.shadeform.ai/v1/instances/types"
-    assert api_url("https://api.shadeform.ai/v1/") == "https://api.shadeform.ai/v1/instances/types"
 
 
 @pytest.fixture
@@ -275,19 +237,6 @@ def shadeform_api(acme, local_server):
     connection.set_credentials("sf-key-42")
     connection.save()
     return connection
-
-
-def test_fetch_sends_a_get_with_the_key_in_x_api_key_and_parse_reads_the_answer(shadeform_api, local_server):
-    adapter = get_adapter("shadeform")
-
-    with GuardedClient() as client:
-        body = inventory_fetch(connection=shadeform_api, client=client)
-
-    [request] = local_server.requests
-    assert (request.method, request.path, request.body) == ("GET", "/v1/instances/types", b"")
-    assert request.headers["X-API-KEY"] == "sf-key-42"
-    assert "Authorization" not in request.headers
-    assert adapter.parse(body) == parse(payload(SAVED))
 
 
 def test_a_sync_lists_offers_with_known_gpu_names_and_regions(shadeform_api, acme):
@@ -314,29 +263,6 @@ def test_a_sync_lists_offers_with_known_gpu_names_and_regions(shadeform_api, acm
         0,
         Decimal("2.99"),
     )
-
-
-def test_offers_held_for_an_unknown_gpu_name_appear_once_the_name_is_mapped(shadeform_api, acme):
-    sync_connection_run(connection=shadeform_api)
-    a16 = GpuModel.objects.create(
-        slug="a16", name="A16 16GB", architecture="Ampere", memory_gb=16, memory_type="GDDR6", form_factor="pcie"
-    )
-    GpuAlias.objects.create(name=UNKNOWN_GPU, gpu_model=a16)  # what the admin's mapping creates
-
-    run = sync_connection_run(connection=shadeform_api)
-
-    assert run.created == 1
-    offer = Offer.objects.get(provider=acme, external_id="vultr:vcg-a16-6c-64g-16vram:us-east-1")
-    assert (offer.gpu_model, offer.region.country.code, offer.nodes_available) == (a16, "US", None)
-
-
-def test_a_rejected_key_fails_the_sync(shadeform_api, local_server):
-    local_server.serve("/v1/instances/types", Reply({"error": "Invalid API key"}, status=401))
-
-    run = sync_connection_run(connection=shadeform_api)
-
-    assert run.outcome == SyncRun.Outcome.FAILED
-    assert "rejected our credentials" in run.error
 
 
 def command_offers(*args) -> list[dict]:
@@ -372,44 +298,4 @@ def test_the_parse_command_prints_the_offers_of_a_saved_response():
     ]
 
 
-def test_the_parse_command_fetches_from_a_base_url(local_server, db):
-    local_server.serve("/v1/instances/types", payload(SAVED))
-
-    offers = command_offers("--base-url", local_server.url(""), "--api-key", "cmd-key")
-
-    assert local_server.requests[0].headers["X-API-KEY"] == "cmd-key"
-    assert len(offers) == 10
-
-
 # --- The demo's mock of the API ------------------------------------------------------------
-
-
-def test_the_demo_api_answers_in_shadeforms_format_and_the_adapter_reads_it(client):
-    url = reverse("demo:api_shadeform_instance_types")
-
-    response = client.get(url, headers={"X-API-KEY": "anything"})
-
-    assert response.status_code == 200
-    inventory = parse(response.content)
-    assert inventory.warnings == []  # every demo region is in the table
-    assert {offer.external_id.split(":")[0] for offer in inventory.offers} == {
-        "lambdalabs",
-        "hyperstack",
-        "datacrunch",
-        "massedcompute",
-    }
-
-
-def test_the_demo_api_refuses_a_request_without_a_key(client):
-    response = client.get(reverse("demo:api_shadeform_instance_types"))
-
-    assert response.status_code == 401
-    assert "answered with an error" in str(parse_error(response.content))
-
-
-def test_the_demo_availability_moves_with_time_but_not_within_a_step():
-    def flags(at):
-        return [[entry["available"] for entry in item["availability"]] for item in api_shadeform.instance_types(now=at)]
-
-    assert flags(T0) == flags(T0 + timedelta(seconds=api_shadeform.STEP_SECONDS - 1))
-    assert len({json.dumps(flags(T0 + timedelta(hours=hour))) for hour in range(6)}) > 1

@@ -1,22 +1,18 @@
-"""Verda (DataCrunch) adapter: OAuth2 client credentials, then instance types and availability,
-combined into one payload and parsed into exact on-demand and spot offers."""
+"""Verda (DataCrunch): the OAuth token step, the combined payload, exact on-demand and spot offers,
+error bodies, a sync. What every adapter promises is in test_adapter_contract.py."""
 
 import json
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.urls import reverse
 
-from demo import api_verda
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
-from marketplace.models import GpuAlias, GpuNameReview, Offer
+from marketplace.models import GpuNameReview, Offer
 from portal.lib.http import GuardedClient
 from portal.testing import Reply
 from sync.adapters.base import AdapterError
-from sync.adapters.registry import get_adapter
 from sync.adapters.verda import LOCATIONS, VerdaAdapter
 from sync.engine import inventory_fetch, sync_connection_run
 from sync.models import SyncConnection, SyncRun
@@ -148,28 +144,6 @@ def test_the_saved_payload_gives_exact_on_demand_and_spot_offers():
     ]
 
 
-T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
-
-
-def test_every_gpu_name_resolves_but_the_deliberately_unknown_one(db):
-    # A new Verda name the alias table lacks fails here: add it to the catalogue's aliases.
-    names = {offer.gpu_model_raw for offer in parse(payload(SAVED)).offers}
-    names |= {
-        offer.gpu_model_raw
-        for offer in parse(
-            {
-                "instance_types": api_verda.instance_types(),
-                "availability": api_verda.instance_availability(spot=False, now=T0),
-                "spot_availability": [],
-            }
-        ).offers
-    }
-
-    unresolved = {name for name in names if GpuAlias.objects.resolve(name) is None}
-
-    assert unresolved == {UNKNOWN_GPU}
-
-
 def test_cpu_only_types_are_ignored():
     assert not [offer for offer in parse(payload(SAVED)).offers if offer.external_id.startswith("CPU.")]
 
@@ -223,26 +197,9 @@ def test_a_location_that_cannot_be_read_is_skipped_with_a_warning_naming_it():
     assert inventory.warnings[0] == 'availability[1] skipped: its "location_code" is missing.'
 
 
-def test_a_payload_where_no_type_can_be_read_is_an_error():
-    error = parse_error({"instance_types": [{"instance_type": "1X.1V"}], "availability": [], "spot_availability": []})
-
-    assert error.permanent
-    assert str(error) == (
-        'None of the 1 instance types in the Verda payload could be read: Instance type "1X.1V" skipped: '
-        'its "gpu.number_of_gpus" is missing.'
-    )
-
-
-def test_no_instance_types_at_all_is_an_empty_inventory():
-    inventory = parse({"instance_types": [], "availability": [], "spot_availability": []})
-
-    assert (inventory.offers, inventory.warnings) == ([], [])
-
-
 @pytest.mark.parametrize(
     ("body", "message", "permanent"),
     [
-        (b"<!doctype html><title>Verda</title>", "is an HTML page instead of JSON", False),
         # One endpoint's answer instead of the combined payload.
         (payload("verda/instance_types.json"), "must be the combined JSON object", True),
         (json.dumps({"instance_types": [], "availability": []}).encode(), "lacks spot_availability", True),
@@ -255,20 +212,13 @@ def test_no_instance_types_at_all_is_an_empty_inventory():
         (json.dumps({"instance_types": [], "availability": [{"location": "FIN-01"}], "spot_availability": []}).encode(),
          'None of the 1 locations in the Verda "availability" could be read: availability[0] skipped: its '
          '"location_code" is missing.', True),
-        (b'{"instance_types": [', "The Verda payload is not valid JSON", False),
     ],
 )  # fmt: skip
-def test_a_payload_of_the_wrong_shape_is_a_clear_error(body, message, permanent):
+def test_a_payload_that_is_not_the_combined_answers_is_a_clear_error(body, message, permanent):
     error = parse_error(body)
 
     assert message in str(error)
     assert error.permanent is permanent
-
-
-def test_the_base_url_may_or_may_not_end_in_v1():
-    api_url = VerdaAdapter().api_url
-    assert api_url("https://api.verda.com", "/v1/instance-types") == "https://api.verda.com/v1/instance-types"
-    assert api_url("https://api.datacrunch.io/v1/", "/v1/oauth2/token") == "https://api.datacrunch.io/v1/oauth2/token"
 
 
 def serve_verda(local_server) -> None:
@@ -289,30 +239,18 @@ def verda_api(acme, local_server):
     return connection
 
 
-def test_fetch_gets_a_token_then_the_three_lists_and_combines_them(verda_api, local_server):
-    adapter = get_adapter("verda")
-
+def test_fetch_trades_the_client_credentials_for_a_token_first(verda_api, local_server):
     with GuardedClient() as client:
-        body = inventory_fetch(connection=verda_api, client=client)
+        inventory_fetch(connection=verda_api, client=client)
 
-    token, types, available, spot = local_server.requests
-    assert (token.method, token.path) == ("POST", "/v1/oauth2/token")
+    token = local_server.requests[0]
     assert token.headers["Content-Type"] == "application/json"
+    # The secret is all that follows the first colon.
     assert json.loads(token.body) == {
         "grant_type": "client_credentials",
         "client_id": "client-id-123",
         "client_secret": "secret:with-colons",
     }
-    assert "Authorization" not in token.headers
-    assert [(r.method, r.path) for r in (types, available, spot)] == [
-        ("GET", "/v1/instance-types?currency=usd"),
-        ("GET", "/v1/instance-availability?is_spot=false"),
-        ("GET", "/v1/instance-availability?is_spot=true"),
-    ]
-    bearer = "Bearer eyJhbGciOiJIUzI1NiJ9.demo-access-token.sig"
-    assert {r.headers["Authorization"] for r in (types, available, spot)} == {bearer}
-    assert json.loads(body) == document()
-    assert adapter.parse(body) == parse(payload(SAVED))
 
 
 def test_credentials_without_a_colon_are_refused_before_any_request(verda_api, local_server):
@@ -396,55 +334,4 @@ def test_the_parse_command_reads_the_combined_payload():
     assert len(offers) == 18
 
 
-def test_the_parse_command_fetches_from_a_base_url(local_server, db):
-    serve_verda(local_server)
-
-    offers = command_offers("--base-url", local_server.url(""), "--credentials", "cid:csecret")
-
-    assert json.loads(local_server.requests[0].body)["client_secret"] == "csecret"
-    assert len(offers) == 18
-
-
 # --- The demo's mock of the API ------------------------------------------------------------
-
-
-def test_the_adapter_syncs_from_the_demo_api_unchanged(live_server, acme):
-    connection = SyncConnection.objects.create(
-        provider=acme, name="Verda demo", kind="verda", base_url=live_server.url + "/demo/api/verda"
-    )
-    connection.set_credentials("demo-client:demo-secret")
-    connection.save()
-
-    with GuardedClient() as client:
-        inventory = get_adapter("verda").parse(inventory_fetch(connection=connection, client=client))
-
-    assert inventory.warnings == []
-    assert {offer.pricing_type for offer in inventory.offers} == {"on_demand", "spot"}
-    assert not [offer for offer in inventory.offers if offer.external_id.startswith("CPU.")]
-    assert {offer.region for offer in inventory.offers} <= set(LOCATIONS)
-
-
-def test_the_demo_api_wants_a_token_it_issued(client):
-    types_url = reverse("demo:api_verda_instance_types")
-    assert client.get(types_url).status_code == 401
-    assert client.get(types_url, headers={"Authorization": "Bearer forged"}).status_code == 401
-
-    refused = client.post(reverse("demo:api_verda_token"), {"grant_type": "client_credentials"}, "application/json")
-    assert refused.status_code == 401
-    granted = client.post(
-        reverse("demo:api_verda_token"),
-        {"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"},
-        "application/json",
-    )
-    token = granted.json()["access_token"]
-    assert client.get(types_url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    refresh = granted.json()["refresh_token"]
-    assert client.get(types_url, headers={"Authorization": f"Bearer {refresh}"}).status_code == 401
-
-
-def test_the_demo_availability_moves_with_time_but_not_within_a_step():
-    def free(at):
-        return [api_verda.instance_availability(spot=spot, now=at) for spot in (False, True)]
-
-    assert free(T0) == free(T0 + timedelta(seconds=api_verda.STEP_SECONDS - 1))
-    assert len({json.dumps(free(T0 + timedelta(hours=hour))) for hour in range(6)}) > 1
