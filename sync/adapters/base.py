@@ -7,8 +7,11 @@ payloads. Mapping GPU names onto the catalogue and writing offers is the offer s
 not the adapter's.
 
 A malformed entry in an answer (one instance type without a price, say) is skipped with a
-warning and the rest is kept; only an answer that is unusable as a whole (not JSON, not the
-documented shape, every entry unreadable) raises AdapterError.
+warning naming it and the rest is kept; only an answer that is unusable as a whole (not JSON, an
+HTML page, not the documented shape, every entry of a listing unreadable) raises AdapterError.
+sync/adapters/reading.py does this, and words it, the same way for every adapter. The open
+provider feed is the one exception: it is our own format, checked against its schema, and a feed
+with an invalid offer is refused whole (docs/provider-feed.md).
 """
 
 from typing import TYPE_CHECKING, ClassVar

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
-from sync.adapters.reading import load_json, show, to_price_places
+from sync.adapters.reading import load_object, show, to_price_places
 
 FORMAT = "gpu-marketplace-feed"
 VERSION = 1
@@ -42,9 +42,7 @@ class FeedAdapter(Adapter):
         return client.get(base_url, headers=self.headers(credentials)).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
-        document = load_json(payload, what="feed")
-        if not isinstance(document, dict):
-            raise AdapterError(f"The feed must be a JSON object, not {_json_type(document)}.", permanent=True)
+        document = load_object(payload, what="feed")
         if document.get("format") != FORMAT:
             raise AdapterError(f'This is not a provider feed: "format" must be "{FORMAT}".', permanent=True)
         if document.get("version") != VERSION:
@@ -200,12 +198,6 @@ def _region(item: dict) -> NormalizedRegion:
 
 
 # --- Error messages a provider can act on ----------------------------------------------------
-
-
-def _json_type(value) -> str:
-    return {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}.get(
-        type(value), "null"
-    )
 
 
 def json_path(path) -> str:

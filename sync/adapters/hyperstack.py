@@ -48,7 +48,9 @@ from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInven
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
     country_unknown_warning,
+    interconnect_in,
     load_json,
+    load_object,
     plural,
     read_list,
     read_name,
@@ -94,8 +96,8 @@ class HyperstackAdapter(Adapter):
         return json.dumps(combined).encode()
 
     def parse(self, payload: bytes) -> ParsedInventory:
-        document = load_json(payload, what="Hyperstack data", address=self.base_url_example)
-        if not isinstance(document, dict) or not all(part in document for part in ENDPOINTS):
+        document = load_object(payload, what="Hyperstack data", address=self.base_url_example)
+        if not all(part in document for part in ENDPOINTS):
             raise AdapterError(
                 'This is not the Hyperstack adapter\'s combined data: it needs "flavors", "pricebook" and "stocks".',
                 permanent=True,
@@ -196,7 +198,7 @@ class _Flavor:
             vcpus=self.vcpus,
             ram_gb=self.ram_gb,
             storage_gb=self.storage_gb,
-            gpu_interconnect=_interconnect(self.gpu),
+            gpu_interconnect=interconnect_in(self.gpu),
         )
 
 
@@ -262,10 +264,3 @@ def _stock_entry(item) -> tuple[str, list[tuple[str, dict]]]:
         name = read_name(read_object(model, "models[]").get("model"), "models[].model").strip()
         models.append((name, read_object(model.get("configurations") or {}, "models[].configurations")))
     return read_name(entry.get("region"), "region").strip(), models
-
-
-def _interconnect(gpu: str) -> str:
-    name = gpu.lower()
-    if "nvlink" in name or "sxm" in name:
-        return "nvlink"
-    return "pcie" if "pcie" in name else ""

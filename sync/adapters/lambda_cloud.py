@@ -35,16 +35,17 @@ What the adapter promises (docs/adapters/lambda.md has the full mapping):
 """
 
 import re
-from collections import Counter
 from decimal import Decimal
 from typing import ClassVar
 
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
+from marketplace.inventory import NormalizedOffer, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    load_json,
+    RegionTable,
+    interconnect_in,
+    load_object,
     read_list,
     read_name,
     read_object,
@@ -53,7 +54,6 @@ from sync.adapters.reading import (
     readable,
     show,
     to_price_places,
-    unknown_region_warning,
     whole_or_none,
     zero_price_warning,
 )
@@ -106,9 +106,7 @@ class LambdaCloudAdapter(Adapter):
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize an ``/api/v1/instance-types`` response (see the module docstring)."""
-        document = load_json(payload, what="Lambda API response", address=self.base_url_example)
-        if not isinstance(document, dict):
-            raise AdapterError("The Lambda API response is not a JSON object.", permanent=True)
+        document = load_object(payload, what="Lambda API response", address=self.base_url_example)
         if "error" in document:
             raise _api_error(document["error"])
         data = document.get("data")
@@ -121,8 +119,7 @@ class LambdaCloudAdapter(Adapter):
 
         offers: list[NormalizedOffer] = []
         warnings: list[str] = []
-        regions: dict[str, NormalizedRegion] = {}
-        unknown_regions: Counter[str] = Counter()
+        table = RegionTable(REGIONS, api="Lambda", noun="region")
         free: list[str] = []
         entries = ((f"Instance type {show(key)}", (key, item)) for key, item in data.items())
         for entry in readable(entries, _instance_type, warnings, what="instance types in the Lambda API response"):
@@ -131,49 +128,37 @@ class LambdaCloudAdapter(Adapter):
                 continue
             capacity = entry.regions or [(code, "") for code in self.sold_out_regions]
             nodes_available = None if entry.regions else 0
-            for code, description in capacity:
-                if code not in REGIONS:
-                    unknown_regions[code] += 1
-                    continue
-                country, city, known_description = REGIONS[code]
-                regions.setdefault(code, NormalizedRegion(code, country, city, description or known_description))
-                offers.append(entry.offer(code, nodes_available))
+            offers += [entry.offer(code, nodes_available) for code, name in capacity if table.admit(code, name)]
         if free:
             warnings.append(zero_price_warning(free))
-        for code, count in unknown_regions.items():
-            warnings.append(unknown_region_warning(api="Lambda", noun="region", code=code, count=count))
-        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
+        return ParsedInventory(offers=offers, regions=table.regions, warnings=warnings + table.warnings())
 
 
 class _Entry:
     """One GPU instance type, read from the payload."""
 
     def __init__(self, *, name: str, gpu: str, gpus: int, price_cents: Decimal, specs: dict, regions: list):
-        self.name, self.gpu, self.gpus, self.price_cents, self.regions = name, gpu, gpus, price_cents, regions
-        self.vcpus = whole_or_none(specs.get("vcpus"))
-        self.ram_gb = whole_or_none(specs.get("memory_gib"))
-        self.storage_gb = whole_or_none(specs.get("storage_gib"))
+        self.name, self.gpus, self.price_cents, self.regions = name, gpus, price_cents, regions
         memory = re.search(r"\((\d+)\s*GB", gpu, re.IGNORECASE)
-        self.gpu_memory_gb = int(memory.group(1)) if memory else None
-        form = f"{name} {gpu}".lower()
-        self.interconnect = "nvlink" if "sxm" in form else "pcie" if "pcie" in form else ""
+        self.specs = {  # the same in each of the type's offers
+            "gpu_model_raw": gpu,
+            "gpus_per_node": gpus,
+            "vcpus": whole_or_none(specs.get("vcpus")),
+            "ram_gb": whole_or_none(specs.get("memory_gib")),
+            "storage_gb": whole_or_none(specs.get("storage_gib")),
+            "gpu_interconnect": interconnect_in(f"{name} {gpu}"),
+            "gpu_memory_gb": int(memory.group(1)) if memory else None,
+        }
 
     def offer(self, region: str, nodes_available: int | None) -> NormalizedOffer:
-        price = to_price_places(Decimal(self.price_cents) / 100 / self.gpus)
         return NormalizedOffer(
             external_id=f"{self.name}:{region}",
             region=region,
-            gpu_model_raw=self.gpu,
-            gpus_per_node=self.gpus,
             pricing_type="on_demand",
-            price_per_gpu_hour=price,
+            price_per_gpu_hour=to_price_places(self.price_cents / 100 / self.gpus),
             currency="USD",
             nodes_available=nodes_available,
-            vcpus=self.vcpus,
-            ram_gb=self.ram_gb,
-            storage_gb=self.storage_gb,
-            gpu_interconnect=self.interconnect,
-            gpu_memory_gb=self.gpu_memory_gb,
+            **self.specs,
         )
 
 

@@ -7,9 +7,11 @@ Warnings are plain sentences for the provider's staff, worded the same for every
 """
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from marketplace.inventory import NormalizedRegion
 from sync.adapters.base import AdapterError
 
 PRICE_PLACES = Decimal("0.0001")
@@ -30,7 +32,7 @@ def show(value) -> str:
 
 
 def plural(count: int, noun: str) -> str:
-    """ "1 offer", "2 offers"."""
+    """The count and its noun: "1 offer", "2 offers"."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
@@ -38,6 +40,19 @@ def some(items: list[str], limit: int = 5) -> str:
     """The first ``limit`` of ``items`` joined by commas, and how many more there are."""
     shown = ", ".join(items[:limit])
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def interconnect_in(name: str) -> str:
+    """The GPU interconnect a name states: "nvlink" for SXM or NVLink, "pcie" for PCIe, else ""."""
+    name = name.lower()
+    return "nvlink" if "sxm" in name or "nvlink" in name else "pcie" if "pcie" in name else ""
+
+
+def json_type(value) -> str:
+    """What kind of JSON value (not an object) ``value`` is, in words: "an array", "a string"..."""
+    return {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}.get(
+        type(value), "null"
+    )
 
 
 def whole_or_none(value) -> int | None:
@@ -77,6 +92,14 @@ def load_json(payload: bytes, *, what: str, address: str = ""):
         ) from None
     except RecursionError:
         raise AdapterError(f"The {what} is nested too deeply to be read.") from None
+
+
+def load_object(payload: bytes, *, what: str, address: str = "") -> dict:
+    """load_json() for an answer documented as a JSON object: anything else is refused for good."""
+    document = load_json(payload, what=what, address=address)
+    if not isinstance(document, dict):
+        raise AdapterError(f"The {what} must be a JSON object, not {json_type(document)}.", permanent=True)
+    return document
 
 
 class BadEntry(ValueError):
@@ -175,13 +198,45 @@ def zero_price_warning(labels: list[str]) -> str:
     return f"Held back, with a price of 0 or none (a GPU is never listed as free): {some(labels)}."
 
 
-def unknown_region_warning(*, api: str, noun: str, code: str, count: int, name: str = "") -> str:
-    """An unknown region code (``name``: what the API calls it): its ``count`` offers wait for the portal's table."""
-    named = f" ({show(name)})" if name else ""
-    return (
-        f"{api} {noun} {show(code)}{named} is not in the portal's {api} {noun} table: its {count} offer(s) are held "
-        "back until the portal's team adds it."
-    )
+class RegionTable:
+    """An API's region codes the portal knows, and their countries: offers elsewhere are held back.
+
+    ``table`` maps a code to ``(country, city)`` or ``(country, city, name)``. ``admit()`` says
+    whether an offer in a region can be listed, declaring the region; an unknown code is counted
+    instead, and ``warnings()`` names each with its count until the portal's team adds it.
+    """
+
+    def __init__(self, table: dict[str, tuple[str, ...]], *, api: str, noun: str):
+        self.table, self.api, self.noun = table, api, noun
+        self.declared: dict[str, NormalizedRegion] = {}
+        self.unknown: Counter[str] = Counter()
+        self.unknown_names: dict[str, str] = {}
+
+    def admit(self, code: str, name: str = "") -> bool:
+        """Whether ``code`` is in the table; ``name`` is what the API calls the region, if anything."""
+        if code not in self.table:
+            self.unknown[code] += 1
+            self.unknown_names.setdefault(code, name)
+            return False
+        country, city, *known_name = self.table[code]
+        self.declared.setdefault(code, NormalizedRegion(code, country, city, name or "".join(known_name)))
+        return True
+
+    @property
+    def regions(self) -> list[NormalizedRegion]:
+        """The regions admitted so far, in the order they first came."""
+        return list(self.declared.values())
+
+    def warnings(self) -> list[str]:
+        """One for each unknown code, with the number of offers held back there."""
+        warnings = []
+        for code, count in self.unknown.items():
+            named = f" ({show(self.unknown_names[code])})" if self.unknown_names[code] else ""
+            warnings.append(
+                f"{self.api} {self.noun} {show(code)}{named} is not in the portal's {self.api} {self.noun} table: "
+                f"its {count} offer(s) are held back until the portal's team adds it."
+            )
+        return warnings
 
 
 def country_unknown_warning(*, api: str, noun: str, nouns: str, code: str, count: int) -> str:

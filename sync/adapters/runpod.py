@@ -47,7 +47,7 @@ from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInven
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
     country_unknown_warning,
-    load_json,
+    load_object,
     plural,
     read_list,
     read_name,
@@ -163,7 +163,7 @@ class RunPodAdapter(Adapter):
         ).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
-        data = _data(load_json(payload, what="RunPod API response", address=self.base_url_example))
+        data = _data(load_object(payload, what="RunPod API response", address=self.base_url_example))
         gpu_types, data_centers = (_listing(data, key) for key in ("gpuTypes", "dataCenters"))
         warnings: list[str] = []
 
@@ -300,9 +300,7 @@ class _Notes:
         return warnings
 
 
-def _data(document) -> dict:
-    if not isinstance(document, dict):
-        raise AdapterError("RunPod's API answered with something other than a JSON object.", permanent=True)
+def _data(document: dict) -> dict:
     errors = document.get("errors")
     if errors:
         messages = [

@@ -35,15 +35,16 @@ What the adapter promises (docs/adapters/shadeform.md has the full mapping):
   error body or a payload where every type is malformed raises AdapterError.
 """
 
-from collections import Counter
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
+from marketplace.inventory import NormalizedOffer, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    load_json,
+    RegionTable,
+    interconnect_in,
+    load_object,
     read_list,
     read_name,
     read_object,
@@ -52,7 +53,6 @@ from sync.adapters.reading import (
     readable,
     show,
     to_price_places,
-    unknown_region_warning,
     whole_or_none,
     zero_price_warning,
 )
@@ -105,9 +105,7 @@ class ShadeformAdapter(Adapter):
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize a ``/v1/instances/types`` response (see the module docstring)."""
-        document = load_json(payload, what="Shadeform API response", address=self.base_url_example)
-        if not isinstance(document, dict):
-            raise AdapterError("The Shadeform API response is not a JSON object.", permanent=True)
+        document = load_object(payload, what="Shadeform API response", address=self.base_url_example)
         items = document.get("instance_types")
         if not isinstance(items, list):
             raise _error_body(document) or AdapterError(
@@ -118,9 +116,7 @@ class ShadeformAdapter(Adapter):
 
         offers: list[NormalizedOffer] = []
         warnings: list[str] = []
-        regions: dict[str, NormalizedRegion] = {}
-        unknown_regions: Counter[str] = Counter()
-        unknown_names: dict[str, str] = {}
+        table = RegionTable(REGIONS, api="Shadeform", noun="region")
         free: list[str] = []
         no_region = 0
         entries = ((f"instance_types[{index}]", item) for index, item in enumerate(items))
@@ -130,23 +126,16 @@ class ShadeformAdapter(Adapter):
                 continue
             if not entry.availability:
                 no_region += 1
-            for code, available, display_name in entry.availability:
-                if code not in REGIONS:
-                    unknown_regions[code] += 1
-                    unknown_names.setdefault(code, display_name)
-                    continue
-                country, city = REGIONS[code]
-                regions.setdefault(code, NormalizedRegion(code, country, city, display_name))
-                offers.append(entry.offer(code, available))
+            offers += [
+                entry.offer(code, available)
+                for code, available, display_name in entry.availability
+                if table.admit(code, display_name)
+            ]
         if free:
             warnings.append(zero_price_warning(free))
         if no_region:
             warnings.append(f"{no_region} instance type(s) list no region at all and give no offer.")
-        for code, count in unknown_regions.items():
-            warnings.append(
-                unknown_region_warning(api="Shadeform", noun="region", code=code, count=count, name=unknown_names[code])
-            )
-        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
+        return ParsedInventory(offers=offers, regions=table.regions, warnings=warnings + table.warnings())
 
 
 class _Entry:
@@ -159,17 +148,21 @@ class _Entry:
         self.gpus, self.price_cents = gpus, price_cents
         form = str(_setting(item, config, "interconnect") or "").strip().lower()
         form = form if form.startswith("sxm") or form == "pcie" else ""
-        self.gpu_memory_gb = whole_or_none(_setting(item, config, "vram_per_gpu_in_gb")) or None
+        gpu_memory_gb = whole_or_none(_setting(item, config, "vram_per_gpu_in_gb")) or None
         # One gpu_type covers several GPUs ("H100" is sold as PCIe and SXM, "A100" as 40 GB PCIe
         # and SXM): the name keeps the form and memory Shadeform states, so that the alias table
         # maps "A100 pcie 40GB" and "A100 sxm4 40GB" to different models instead of guessing.
-        memory = f"{self.gpu_memory_gb}GB" if self.gpu_memory_gb else ""
-        self.gpu = " ".join(part for part in (_setting(item, config, "gpu_type"), form, memory) if part)
+        memory = f"{gpu_memory_gb}GB" if gpu_memory_gb else ""
         nvlink = _setting(item, config, "nvlink") is True
-        self.interconnect = "nvlink" if form.startswith("sxm") or nvlink else "pcie" if form == "pcie" else ""
-        self.vcpus = whole_or_none(_setting(item, config, "vcpus"))
-        self.ram_gb = whole_or_none(_setting(item, config, "memory_in_gb"))
-        self.storage_gb = whole_or_none(_setting(item, config, "storage_in_gb"))
+        self.specs = {  # the same in each of the type's offers
+            "gpu_model_raw": " ".join(part for part in (_setting(item, config, "gpu_type"), form, memory) if part),
+            "gpus_per_node": gpus,
+            "vcpus": whole_or_none(_setting(item, config, "vcpus")),
+            "ram_gb": whole_or_none(_setting(item, config, "memory_in_gb")),
+            "storage_gb": whole_or_none(_setting(item, config, "storage_in_gb")),
+            "gpu_interconnect": "nvlink" if nvlink else interconnect_in(form),
+            "gpu_memory_gb": gpu_memory_gb,
+        }
         self.availability = _availability(item)
 
     @classmethod
@@ -187,21 +180,14 @@ class _Entry:
         return cls(item, config, gpus=gpus, price_cents=cents)
 
     def offer(self, region: str, available: bool) -> NormalizedOffer:
-        price = to_price_places(self.price_cents / 100 / self.gpus)
         return NormalizedOffer(
             external_id=f"{self.cloud}:{self.instance_type}:{region}",
             region=region,
-            gpu_model_raw=self.gpu,
-            gpus_per_node=self.gpus,
             pricing_type="on_demand",
-            price_per_gpu_hour=price,
+            price_per_gpu_hour=to_price_places(self.price_cents / 100 / self.gpus),
             currency="USD",
             nodes_available=None if available else 0,
-            vcpus=self.vcpus,
-            ram_gb=self.ram_gb,
-            storage_gb=self.storage_gb,
-            gpu_interconnect=self.interconnect,
-            gpu_memory_gb=self.gpu_memory_gb,
+            **self.specs,
         )
 
 

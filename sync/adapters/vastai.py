@@ -42,7 +42,7 @@ from django_countries import countries
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    load_json,
+    load_object,
     plural,
     read_number,
     read_object,
@@ -85,9 +85,7 @@ class VastAiAdapter(Adapter):
         return client.post(url, headers=self.headers(credentials), json=SEARCH_QUERY).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
-        document = load_json(payload, what="Vast.ai API response", address=self.base_url_example)
-        if not isinstance(document, dict):
-            raise AdapterError("Vast.ai's API answered with something other than a JSON object.", permanent=True)
+        document = load_object(payload, what="Vast.ai API response", address=self.base_url_example)
         listing = document.get("offers")
         if not isinstance(listing, list):
             message = document.get("msg") or document.get("error")

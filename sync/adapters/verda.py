@@ -45,17 +45,19 @@ What the adapter promises (docs/adapters/verda.md has the full mapping):
 
 import json
 import re
-from collections import Counter
 from decimal import Decimal
 from typing import ClassVar
 
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
+from marketplace.inventory import NormalizedOffer, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
     BadEntry,
+    RegionTable,
+    interconnect_in,
     load_json,
+    load_object,
     read_list,
     read_name,
     read_object,
@@ -64,7 +66,6 @@ from sync.adapters.reading import (
     readable,
     show,
     to_price_places,
-    unknown_region_warning,
     whole_or_none,
     zero_price_warning,
 )
@@ -133,14 +134,7 @@ class VerdaAdapter(Adapter):
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize the combined payload (see the module docstring)."""
-        document = load_json(payload, what="Verda payload", address=self.base_url_example)
-        if not isinstance(document, dict):
-            raise AdapterError(
-                "The Verda payload must be the combined JSON object "
-                '{"instance_types": [...], "availability": [...], "spot_availability": [...]} '
-                "(see docs/adapters/verda.md); this is not an object.",
-                permanent=True,
-            )
+        document = load_object(payload, what="Verda payload", address=self.base_url_example)
         if error := _error_body(document):
             raise error
         missing = [part for part in ("instance_types", "availability", "spot_availability") if part not in document]
@@ -158,8 +152,7 @@ class VerdaAdapter(Adapter):
         free = {plan: _free_locations(document[part], part, warnings) for plan, _, part in PLANS}
 
         offers: list[NormalizedOffer] = []
-        regions: dict[str, NormalizedRegion] = {}
-        unknown: Counter[str] = Counter()
+        table = RegionTable(LOCATIONS, api="Verda", noun="location")
         zero_priced: list[str] = []
         entries = ((_label(item, index), item) for index, item in enumerate(types))
         for entry in readable(entries, _Entry.read, warnings, what="instance types in the Verda payload"):
@@ -172,18 +165,11 @@ class VerdaAdapter(Adapter):
                     zero_priced.append(f"instance type {show(entry.instance_type)} ({price_field})")
                     continue
                 nodes_available = None if where else 0
-                for code in where or self.sold_out_locations:
-                    if code not in LOCATIONS:
-                        unknown[code] += 1
-                        continue
-                    country, city, name = LOCATIONS[code]
-                    regions.setdefault(code, NormalizedRegion(code, country, city, name))
-                    offers.append(entry.offer(plan, code, nodes_available))
+                locations = where or self.sold_out_locations
+                offers += [entry.offer(plan, code, nodes_available) for code in locations if table.admit(code)]
         if zero_priced:
             warnings.append(zero_price_warning(zero_priced))
-        for code, count in unknown.items():
-            warnings.append(unknown_region_warning(api="Verda", noun="location", code=code, count=count))
-        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
+        return ParsedInventory(offers=offers, regions=table.regions, warnings=warnings + table.warnings())
 
 
 class _Entry:
@@ -198,13 +184,16 @@ class _Entry:
             (str(value).strip() for value in (item.get("name"), description, item.get("model")) if value), ""
         )
         self.currency = str(item.get("currency") or "usd").upper()
-        self.vcpus = _size(item, "cpu", "number_of_cores")
-        self.ram_gb = _size(item, "memory", "size_in_gigabytes")
-        self.storage_gb = _size(item, "storage", "size_in_gigabytes")
         vram = _size(item, "gpu_memory", "size_in_gigabytes")  # the whole machine's, not one GPU's
-        self.gpu_memory_gb = vram // gpus if vram else None
-        form = self.gpu.lower()
-        self.interconnect = "nvlink" if "sxm" in form else "pcie" if "pcie" in form else ""
+        self.specs = {  # the same in each of the type's offers
+            "gpu_model_raw": self.gpu,
+            "gpus_per_node": gpus,
+            "vcpus": _size(item, "cpu", "number_of_cores"),
+            "ram_gb": _size(item, "memory", "size_in_gigabytes"),
+            "storage_gb": _size(item, "storage", "size_in_gigabytes"),
+            "gpu_interconnect": interconnect_in(self.gpu),
+            "gpu_memory_gb": vram // gpus if vram else None,
+        }
 
     @classmethod
     def read(cls, item) -> "_Entry | None":
@@ -221,21 +210,14 @@ class _Entry:
         return entry
 
     def offer(self, plan: str, location: str, nodes_available: int | None) -> NormalizedOffer:
-        price = to_price_places(self.prices[plan] / self.gpus)
         return NormalizedOffer(
             external_id=f"{self.instance_type}:{location}:{plan}",
             region=location,
-            gpu_model_raw=self.gpu,
-            gpus_per_node=self.gpus,
             pricing_type=plan,
-            price_per_gpu_hour=price,
+            price_per_gpu_hour=to_price_places(self.prices[plan] / self.gpus),
             currency=self.currency,
             nodes_available=nodes_available,
-            vcpus=self.vcpus,
-            ram_gb=self.ram_gb,
-            storage_gb=self.storage_gb,
-            gpu_interconnect=self.interconnect,
-            gpu_memory_gb=self.gpu_memory_gb,
+            **self.specs,
         )
 
 

@@ -156,8 +156,8 @@ def test_the_saved_response_gives_exact_offers_regions_and_warnings():
     assert {region.code for region in inventory.regions} == set(REGIONS)
     assert inventory.warnings == [
         'Held back, with a price of 0 or none (a GPU is never listed as free): instance type "gpu_1x_gh200".',
-        'Lambda region "us-southeast-1" is not in the portal\'s Lambda region table: its 1 offer(s) are held back '
-        "until the portal's team adds it.",
+        'Lambda region "us-southeast-1" ("Georgia, USA") is not in the portal\'s Lambda region table: its 1 offer(s) '
+        "are held back until the portal's team adds it.",
     ]
 
 

@@ -201,7 +201,7 @@ def test_a_location_that_cannot_be_read_is_skipped_with_a_warning_naming_it():
     ("body", "message", "permanent"),
     [
         # One endpoint's answer instead of the combined payload.
-        (payload("verda/instance_types.json"), "must be the combined JSON object", True),
+        (payload("verda/instance_types.json"), "The Verda payload must be a JSON object, not an array.", True),
         (json.dumps({"instance_types": [], "availability": []}).encode(), "lacks spot_availability", True),
         (payload("verda/error_unauthorized.json"), "answered with an error: Access token is missing or invalid "
          "(unauthorized_request)", True),
