@@ -11,11 +11,10 @@ from django.test import Client
 from django.urls import reverse
 
 from demo import api_hyperstack, api_lambda, api_runpod, api_shadeform, api_vastai, api_verda
-from sync.adapters.base import AdapterError
-from sync.adapters.registry import get_adapter
 from sync.adapters.runpod import QUERY
 from sync.adapters.vastai import SEARCH_QUERY
 from sync.adapters.verda import LOCATIONS
+from sync.tests.support import parse, refusal
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # on a step of every mock
 
@@ -44,10 +43,6 @@ ANSWERS = {
 }
 
 
-def parse(kind: str, answer: dict | bytes):
-    return get_adapter(kind).parse(answer if isinstance(answer, bytes) else json.dumps(answer).encode())
-
-
 def demo_inventory(kind: str, at: datetime = T0):
     return parse(kind, ANSWERS[kind][1](at))
 
@@ -74,8 +69,7 @@ def test_lambda_takes_a_bearer_or_a_basic_key_and_refuses_none(client):
     assert client.get(url, headers={"Authorization": f"Basic {basic}"}).status_code == 200
     refused = client.get(url)
     assert refused.status_code == 401
-    with pytest.raises(AdapterError, match="global/invalid-api-key"):
-        parse("lambda", refused.content)
+    assert "global/invalid-api-key" in str(refusal("lambda", refused.content))
 
 
 def test_lambda_lists_gpu_types_of_every_generation_and_cpu_types_the_adapter_ignores():
@@ -94,8 +88,7 @@ def test_shadeform_refuses_a_request_without_a_key(client):
     response = client.get(reverse("demo:api_shadeform_instance_types"))
 
     assert response.status_code == 401
-    with pytest.raises(AdapterError, match="answered with an error"):
-        parse("shadeform", response.content)
+    assert "answered with an error" in str(refusal("shadeform", response.content))
 
 
 def test_shadeform_lists_types_of_several_clouds_in_known_regions():

@@ -1,15 +1,23 @@
-"""Saved provider answers for the sync tests (payloads/), and Django served over real HTTP."""
+"""Helpers for the sync tests: saved provider answers (payloads/), parsing them with an adapter,
+connections, the parse command, and Django served over real HTTP."""
 
 import contextlib
-import copy
+import io
 import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from django.core.management import call_command
 from django.core.servers.basehttp import ThreadedWSGIServer
 from django.core.wsgi import get_wsgi_application
 from django.test.testcases import QuietWSGIRequestHandler
+
+from marketplace.inventory import ParsedInventory
+from sync.adapters.base import AdapterError
+from sync.adapters.registry import get_adapter
+from sync.models import SyncConnection
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -18,9 +26,42 @@ def payload(name: str) -> bytes:
     return (PAYLOADS / name).read_bytes()
 
 
+def document(name: str) -> dict:
+    """A saved answer as JSON, to change before parsing or serving it."""
+    return json.loads(payload(name))
+
+
 def feed_document(name: str = "feed_v1_acme.json") -> dict:
     """A saved feed as a dict, to change before serving it."""
-    return copy.deepcopy(json.loads(payload(name)))
+    return document(name)
+
+
+def parse(kind: str, body: bytes | dict | list) -> ParsedInventory:
+    """What the adapter of ``kind`` reads in ``body``: bytes as they are, anything else as JSON."""
+    return get_adapter(kind).parse(body if isinstance(body, bytes) else json.dumps(body).encode())
+
+
+def refusal(kind: str, body: bytes | dict | list) -> AdapterError:
+    """The error the adapter of ``kind`` raises on ``body``."""
+    with pytest.raises(AdapterError) as caught:
+        parse(kind, body)
+    return caught.value
+
+
+def make_connection(kind: str, base_url: str, credentials: str, *, provider=None) -> SyncConnection:
+    """A connection of ``kind`` to ``base_url``, saved when it has a ``provider``."""
+    made = SyncConnection(provider=provider, kind=kind, name=kind, base_url=base_url)
+    made.set_credentials(credentials)
+    if provider is not None:
+        made.save()
+    return made
+
+
+def printed_offers(kind: str, *args: str) -> list[dict]:
+    """What ``manage.py parse_provider_payload --adapter KIND ARGS`` prints, read as JSON."""
+    out = io.StringIO()
+    call_command("parse_provider_payload", "--adapter", kind, *args, stdout=out, stderr=io.StringIO())
+    return json.loads(out.getvalue())
 
 
 @contextlib.contextmanager

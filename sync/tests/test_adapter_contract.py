@@ -20,8 +20,10 @@ from portal.lib.http import CredentialsRejected, GuardedClient
 from portal.testing import Reply
 from sync.adapters.base import AdapterError
 from sync.adapters.registry import ADAPTERS, get_adapter
+from sync.adapters.runpod import QUERY as RUNPOD_QUERY
+from sync.adapters.vastai import SEARCH_QUERY as VAST_SEARCH
 from sync.models import SyncConnection
-from sync.tests.support import django_served, payload
+from sync.tests.support import django_served, document, parse, payload, refusal
 
 KEY = "k3y-0f-the-connection"
 VERDA_TOKEN = "eyJhbGciOiJIUzI1NiJ9.demo-access-token.sig"  # in verda/oauth_token.json
@@ -43,6 +45,7 @@ class Kind:
     undeclared_regions: frozenset[str] = frozenset()  # regions the provider must add on the dashboard
     credentials: str = KEY
     unauthenticated: tuple[str, ...] = ()  # paths asked without the credentials header
+    posts: dict[str, dict] | None = None  # path -> the JSON body fetch() posts there
     refused_whole: bool = False  # the feed: an invalid offer refuses the whole document
 
 
@@ -98,9 +101,16 @@ KINDS = {
             ("GET", "/v1/instance-availability?is_spot=false"),
             ("GET", "/v1/instance-availability?is_spot=true"),
         ],
-        credentials="client-id:client-secret",  # OAuth client credentials, traded for a token
+        credentials="client-id:secret:with-colons",  # OAuth client credentials, traded for a token
         sent=("Authorization", f"Bearer {VERDA_TOKEN}"),
         unauthenticated=("/v1/oauth2/token",),
+        posts={
+            "/v1/oauth2/token": {
+                "grant_type": "client_credentials",
+                "client_id": "client-id",
+                "client_secret": "secret:with-colons",  # all that follows the first colon
+            }
+        },
         listing=lambda document: document["instance_types"],
         entry=0,
         skipped="instance_types[0] skipped: it is not an object.",
@@ -112,6 +122,7 @@ KINDS = {
         served={"/graphql": ("runpod/gpu_inventory.json",)},
         base_path="",
         requests=[("POST", "/graphql")],
+        posts={"/graphql": {"query": RUNPOD_QUERY}},
         sent=("Authorization", f"Bearer {KEY}"),
         listing=lambda document: document["data"]["gpuTypes"],
         entry=0,
@@ -125,6 +136,7 @@ KINDS = {
         served={"/api/v0/bundles/": ("vastai/bundles.json",)},
         base_path="/",
         requests=[("POST", "/api/v0/bundles/")],
+        posts={"/api/v0/bundles/": VAST_SEARCH},
         sent=("Authorization", f"Bearer {KEY}"),
         listing=lambda document: document["offers"],
         entry=1,  # not offers[0]: a dearer listing of its machine would take its place
@@ -169,18 +181,8 @@ def test_the_connection_form_has_what_it_shows(kind):
 # --- parse(): a pure function of the payload ---------------------------------------------------
 
 
-def parse(kind: str, body: bytes | dict) -> ParsedInventory:
-    return get_adapter(kind).parse(body if isinstance(body, bytes) else json.dumps(body).encode())
-
-
-def refusal(kind: str, body: bytes | dict) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(kind, body)
-    return caught.value
-
-
 def saved(kind: str) -> dict:
-    return json.loads(payload(KINDS[kind].saved))
+    return document(KINDS[kind].saved)
 
 
 def test_the_saved_answer_gives_offers_of_the_documented_types_and_ranges(kind):
@@ -319,6 +321,11 @@ def test_fetch_asks_what_the_api_documents_with_the_credentials_as_it_documents(
         else:
             assert sent[header.lower()] == value
             assert not CREDENTIAL_HEADERS - {header.lower()} & set(sent)
+    posted = {request.path: request for request in local_server.requests if request.method == "POST"}
+    assert set(posted) == set(case.posts or ())
+    for path, request in posted.items():
+        assert request.headers["Content-Type"] == "application/json"
+        assert json.loads(request.body) == case.posts[path]
     assert parse(kind, body) == parse(kind, payload(case.saved))
 
 

@@ -1,12 +1,9 @@
 """Hyperstack: the combined flavors, pricebook and stock, exact offers from saved answers, error
 envelopes, a sync and the review queue. What every adapter promises is in test_adapter_contract.py."""
 
-import json
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
@@ -14,12 +11,12 @@ from marketplace.models import GpuModel, GpuNameReview, Offer
 from portal.lib.http import GuardedClient
 from portal.testing import Reply
 from sync.adapters.base import AdapterError
-from sync.adapters.hyperstack import HyperstackAdapter
 from sync.engine import inventory_fetch, sync_connection_run
-from sync.models import SyncConnection, SyncRun
+from sync.models import SyncRun
 from sync.services import gpu_name_review_map
-from sync.tests.support import PAYLOADS, payload
+from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "hyperstack"
 SAVED = "hyperstack/combined.json"
 # NVIDIA A16: a real GPU that the catalogue does not list. The saved answers have one flavor with
 # it, so the tests see the review queue at work: its offer is held back, never guessed.
@@ -67,23 +64,12 @@ EXPECTED_OFFERS = [
 ]  # fmt: skip
 
 
-def parse(document) -> object:
-    data = document if isinstance(document, bytes) else json.dumps(document).encode()
-    return HyperstackAdapter().parse(data)
-
-
-def parse_error(document) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(document)
-    return caught.value
-
-
 def combined(**changes) -> dict:
-    return {**json.loads(payload(SAVED)), **changes}
+    return {**document(SAVED), **changes}
 
 
 def test_saved_answers_give_exact_offers_regions_and_warnings():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == EXPECTED_OFFERS
     assert inventory.regions == [
@@ -100,16 +86,16 @@ def test_saved_answers_give_exact_offers_regions_and_warnings():
 
 
 def test_the_combined_payload_is_the_three_saved_answers():
-    saved = {part: json.loads(payload(f"hyperstack/{part}.json")) for part in ("flavors", "pricebook", "stocks")}
+    saved = {part: document(f"hyperstack/{part}.json") for part in ("flavors", "pricebook", "stocks")}
 
-    assert json.loads(payload(SAVED)) == saved
+    assert document(SAVED) == saved
 
 
 def test_an_odd_price_for_something_else_does_not_fail_the_sync():
     document = combined()
     document["pricebook"].append({"id": 99, "name": "Object-Storage", "value": "n/a", "original_value": "n/a"})
 
-    assert parse(document).offers == EXPECTED_OFFERS
+    assert parse(KIND, document).offers == EXPECTED_OFFERS
 
 
 @pytest.mark.parametrize(
@@ -131,7 +117,7 @@ def test_an_odd_price_for_something_else_does_not_fail_the_sync():
     ],
 )
 def test_a_payload_of_the_wrong_shape_is_refused_clearly(changes, message):
-    error = parse_error(combined(**changes))
+    error = refusal(KIND, combined(**changes))
 
     assert message in str(error)
     assert error.permanent
@@ -157,7 +143,7 @@ def test_a_flavor_that_cannot_be_read_is_skipped_with_a_warning_naming_it(change
     document = combined()
     change(document)
 
-    inventory = parse(document)
+    inventory = parse(KIND, document)
 
     assert inventory.offers == [offer for offer in EXPECTED_OFFERS if offer.external_id != "NORWAY-1/n3-L40x1"]
     assert inventory.warnings[0] == warning
@@ -167,7 +153,7 @@ def test_a_pricebook_entry_that_cannot_be_read_is_skipped_with_a_warning():
     document = combined()
     document["pricebook"].insert(3, {"id": 98, "value": "1.00"})
 
-    inventory = parse(document)
+    inventory = parse(KIND, document)
 
     assert inventory.offers == EXPECTED_OFFERS
     assert inventory.warnings[0] == 'pricebook[3] skipped: its "name" is missing.'
@@ -177,7 +163,7 @@ def test_a_stock_entry_that_cannot_be_read_is_skipped_and_its_counts_are_unknown
     document = combined()
     document["stocks"]["stocks"][1]["models"] = None  # NORWAY-1
 
-    inventory = parse(document)
+    inventory = parse(KIND, document)
 
     counts = {offer.external_id: offer.nodes_available for offer in inventory.offers}
     assert (counts["NORWAY-1/n3-A100x8"], counts["NORWAY-1/n1-A16x1"], counts["CANADA-1/n3-H100x1"]) == (
@@ -189,25 +175,19 @@ def test_a_stock_entry_that_cannot_be_read_is_skipped_and_its_counts_are_unknown
 
 
 def test_an_error_envelope_gives_hyperstacks_message():
-    error = parse_error(combined(flavors={"status": False, "message": "Region not found", "data": None}))
+    error = refusal(KIND, combined(flavors={"status": False, "message": "Region not found", "data": None}))
 
     assert str(error) == "Hyperstack's /core/flavors returned an error: Region not found"
 
 
 def test_a_payload_without_the_three_answers_is_refused():
-    error = parse_error({"flavors": {}})
+    error = refusal(KIND, {"flavors": {}})
 
     assert 'it needs "flavors", "pricebook" and "stocks"' in str(error)
     assert error.permanent
 
 
 # --- Over HTTP ----------------------------------------------------------------------------------
-
-
-def hyperstack_connection(base_url: str, key: str = "hs-test-key") -> SyncConnection:
-    connection = SyncConnection(kind="hyperstack", name="Hyperstack", base_url=base_url)
-    connection.set_credentials(key)
-    return connection
 
 
 @pytest.fixture
@@ -225,14 +205,12 @@ def test_an_html_page_from_one_endpoint_is_refused_at_fetch(hyperstack_api):
         GuardedClient(allow_private=True) as client,
         pytest.raises(AdapterError, match="/pricebook response is an HTML page"),
     ):
-        inventory_fetch(connection=hyperstack_connection(hyperstack_api.url("/v1")), client=client)
+        inventory_fetch(connection=make_connection(KIND, hyperstack_api.url("/v1"), "hs-key"), client=client)
 
 
 @pytest.mark.django_db
 def test_an_unknown_name_waits_for_review_then_the_next_sync_lists_it(acme, hyperstack_api):
-    connection = hyperstack_connection(hyperstack_api.url("/v1"))
-    connection.provider = acme
-    connection.save()
+    connection = make_connection(KIND, hyperstack_api.url("/v1"), "hs-key", provider=acme)
 
     run = sync_connection_run(connection=connection)
 
@@ -265,12 +243,6 @@ def test_an_unknown_name_waits_for_review_then_the_next_sync_lists_it(acme, hype
 
 
 # --- parse_provider_payload ---------------------------------------------------------------------
-
-
-def command_output(**options) -> list[dict]:
-    out = StringIO()
-    call_command("parse_provider_payload", adapter="hyperstack", stdout=out, stderr=StringIO(), **options)
-    return json.loads(out.getvalue())
 
 
 EXPECTED_ROWS = [
@@ -312,7 +284,7 @@ EXPECTED_ROWS = [
 
 
 def test_the_command_prints_the_normalized_offers_of_the_combined_payload(db):
-    rows = command_output(file=str(PAYLOADS / SAVED))
+    rows = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
 
     assert [row["external_id"] for row in rows] == [offer.external_id for offer in EXPECTED_OFFERS]
     assert rows[:2] == EXPECTED_ROWS

@@ -1,40 +1,24 @@
 """Lambda Cloud: exact offers from a saved answer, regions with capacity, sold-out types, Lambda's
 error objects, a sync and the review queue. What every adapter promises is in test_adapter_contract.py."""
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
 from marketplace.models import GpuModel, GpuNameReview, Offer
-from sync.adapters.base import AdapterError
 from sync.adapters.lambda_cloud import REGIONS, LambdaCloudAdapter
 from sync.engine import sync_connection_run
-from sync.models import SyncConnection, SyncRun
+from sync.models import SyncRun
 from sync.services import gpu_name_review_map
-from sync.tests.support import PAYLOADS, payload
+from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "lambda"
 SAVED = "lambda/instance_types.json"
 # NVIDIA A16: a real GPU that the catalogue does not list. The saved response has one instance
 # type with it, so the tests see the review queue at work: its offer is held back, never guessed.
 UNKNOWN_GPU = "A16 (64 GB)"
-
-
-def document() -> dict:
-    return json.loads(payload(SAVED))
-
-
-def parse(data) -> object:
-    return LambdaCloudAdapter().parse(data if isinstance(data, bytes) else json.dumps(data).encode())
-
-
-def parse_error(data) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(data)
-    return caught.value
 
 
 def h100_sxm(region: str) -> NormalizedOffer:
@@ -105,7 +89,7 @@ def a10_sold_out(region: str) -> NormalizedOffer:
 
 
 def test_the_saved_response_gives_exact_offers_regions_and_warnings():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == [
         h100_sxm("us-east-1"),
@@ -165,7 +149,7 @@ T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 
 
 def test_cpu_only_types_are_ignored():
-    offers = parse(payload(SAVED)).offers
+    offers = parse(KIND, payload(SAVED)).offers
 
     assert not [offer for offer in offers if offer.external_id.startswith("cpu_")]
 
@@ -173,7 +157,7 @@ def test_cpu_only_types_are_ignored():
 def test_sold_out_types_are_listed_in_the_configured_regions(monkeypatch):
     monkeypatch.setattr(LambdaCloudAdapter, "sold_out_regions", ("us-east-1", "europe-central-1"))
 
-    offers = parse(payload(SAVED)).offers
+    offers = parse(KIND, payload(SAVED)).offers
 
     assert [offer for offer in offers if offer.nodes_available == 0] == [
         a10_sold_out("us-east-1"),
@@ -182,10 +166,10 @@ def test_sold_out_types_are_listed_in_the_configured_regions(monkeypatch):
 
 
 def test_the_gpu_count_comes_from_the_name_when_specs_lack_it():
-    data = document()
+    data = document(SAVED)
     del data["data"]["gpu_1x_h100_pcie"]["instance_type"]["specs"]
 
-    offer = next(o for o in parse(data).offers if o.external_id == "gpu_1x_h100_pcie:us-west-3")
+    offer = next(o for o in parse(KIND, data).offers if o.external_id == "gpu_1x_h100_pcie:us-west-3")
 
     assert (offer.gpus_per_node, offer.price_per_gpu_hour, offer.vcpus, offer.ram_gb) == (
         1,
@@ -196,11 +180,11 @@ def test_the_gpu_count_comes_from_the_name_when_specs_lack_it():
 
 
 def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
-    data = document()
+    data = document(SAVED)
     data["data"]["gpu_1x_h100_pcie"]["instance_type"]["price_cents_per_hour"] = "soon"
     data["data"]["gpu_2x_a6000"]["regions_with_capacity_available"] = "everywhere"
 
-    inventory = parse(data)
+    inventory = parse(KIND, data)
 
     assert {offer.external_id.split(":")[0] for offer in inventory.offers} == {
         "gpu_8x_h100_sxm5",
@@ -225,7 +209,7 @@ def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
     ],
 )  # fmt: skip
 def test_an_error_object_or_an_answer_without_data_is_a_clear_error(body, message, permanent):
-    error = parse_error(body)
+    error = refusal(KIND, body)
 
     assert message in str(error)
     assert error.permanent is permanent
@@ -235,10 +219,7 @@ def test_an_error_object_or_an_answer_without_data_is_a_clear_error(body, messag
 def lambda_api(acme, local_server):
     """Acme's Lambda connection, pointing at a local server answering like Lambda."""
     local_server.serve("/api/v1/instance-types", payload(SAVED))
-    connection = SyncConnection(provider=acme, name="Lambda", kind="lambda", base_url=local_server.url(""))
-    connection.set_credentials("secret_lambda-key_123")
-    connection.save()
-    return connection
+    return make_connection(KIND, local_server.url(""), "secret_lambda-key_123", provider=acme)
 
 
 def test_a_sync_lists_the_offers_whose_gpu_and_region_are_known(lambda_api, acme):
@@ -272,17 +253,9 @@ def test_the_held_offer_appears_once_an_admin_maps_its_gpu_name(lambda_api, acme
     assert (offer.gpu_model, offer.region.country.code, offer.price_per_gpu_hour) == (a16_model, "US", Decimal("0.50"))
 
 
-def command_offers(*args) -> list[dict]:
-    from io import StringIO
-
-    out, err = StringIO(), StringIO()
-    call_command("parse_provider_payload", "--adapter", "lambda", *args, stdout=out, stderr=err)
-    return json.loads(out.getvalue())
-
-
 @pytest.mark.django_db
 def test_the_parse_command_prints_the_offers_of_a_saved_response():
-    offers = command_offers("--file", str(PAYLOADS / SAVED))
+    offers = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
 
     assert offers[0] == {
         "external_id": "gpu_8x_h100_sxm5:us-east-1",
@@ -312,6 +285,3 @@ def test_the_parse_command_prints_the_offers_of_a_saved_response():
     a10 = next(offer for offer in offers if offer["external_id"] == "gpu_1x_a10:europe-central-1")
     assert (a10["gpu_model"], a10["country"], a10["available"], a10["available_gpus"]) == ("A10 24GB", "DE", False, 0)
     assert len(offers) == 7 + len(REGIONS)
-
-
-# --- The demo's mock of the API ------------------------------------------------------------

@@ -1,22 +1,18 @@
 """RunPod: the GraphQL query, exact offers from a saved answer, stock levels, Community Cloud held
 back, GraphQL errors, a sync. What every adapter promises is in test_adapter_contract.py."""
 
-import json
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
 from marketplace.models import Offer
-from portal.lib.http import GuardedClient
-from sync.adapters.base import AdapterError
-from sync.adapters.runpod import QUERY, RunPodAdapter
-from sync.engine import inventory_fetch, sync_connection_run
-from sync.models import SyncConnection, SyncRun
-from sync.tests.support import PAYLOADS, payload
+from sync.adapters.runpod import QUERY
+from sync.engine import sync_connection_run
+from sync.models import SyncRun
+from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "runpod"
 SAVED = "runpod/gpu_inventory.json"
 H100, A100, RTX4090, L40S, H200 = (
     "NVIDIA H100 80GB HBM3",
@@ -73,23 +69,8 @@ EXPECTED_OFFERS = [
 ]
 
 
-def parse(document) -> object:
-    data = document if isinstance(document, bytes) else json.dumps(document).encode()
-    return RunPodAdapter().parse(data)
-
-
-def parse_error(document) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(document)
-    return caught.value
-
-
-def saved_document() -> dict:
-    return json.loads(payload(SAVED))
-
-
 def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == EXPECTED_OFFERS
     assert inventory.regions == [
@@ -107,8 +88,12 @@ def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
     ]
 
 
+def test_the_query_asks_the_lowest_price_of_one_gpu_pods():
+    assert "lowestPrice(input: {gpuCount: 1})" in QUERY
+
+
 def test_the_placeholder_type_unknown_is_skipped():
-    assert all(offer.gpu_model_raw != "unknown" for offer in parse(payload(SAVED)).offers)
+    assert all(offer.gpu_model_raw != "unknown" for offer in parse(KIND, payload(SAVED)).offers)
 
 
 @pytest.mark.parametrize(
@@ -116,30 +101,30 @@ def test_the_placeholder_type_unknown_is_skipped():
     [("High", None), ("Medium", None), ("Low", None), ("low", None), (None, 0), ("", 0), ("None", 0)],
 )
 def test_stock_status_is_available_without_a_count_or_sold_out(status, nodes):
-    document = saved_document()
-    document["data"]["dataCenters"][0]["gpuAvailability"][0]["stockStatus"] = status
+    answer = document(SAVED)
+    answer["data"]["dataCenters"][0]["gpuAvailability"][0]["stockStatus"] = status
 
-    offer = parse(document).offers[0]
+    offer = parse(KIND, answer).offers[0]
 
     assert (offer.external_id, offer.nodes_available) == (f"EU-RO-1/{H100}/1x/on_demand", nodes)
 
 
 def test_an_unknown_stock_status_reads_as_sold_out_with_a_warning():
-    document = saved_document()
-    document["data"]["dataCenters"][0]["gpuAvailability"][0]["stockStatus"] = "Plenty"
+    answer = document(SAVED)
+    answer["data"]["dataCenters"][0]["gpuAvailability"][0]["stockStatus"] = "Plenty"
 
-    inventory = parse(document)
+    inventory = parse(KIND, answer)
 
     assert inventory.offers[0].nodes_available == 0
     assert inventory.warnings[-1] == "Unknown RunPod stock statuses read as sold out: Plenty."
 
 
 def test_a_zero_spot_price_is_held_back_and_a_string_price_is_read():
-    document = saved_document()
-    h100 = document["data"]["gpuTypes"][0]
+    answer = document(SAVED)
+    h100 = answer["data"]["gpuTypes"][0]
     h100["secureSpotPrice"], h100["securePrice"] = 0, "3.10"
 
-    inventory = parse(document)
+    inventory = parse(KIND, answer)
 
     h100_offers = [offer for offer in inventory.offers if offer.gpu_model_raw == H100]
     assert [(offer.pricing_type, offer.price_per_gpu_hour) for offer in h100_offers] == [
@@ -150,21 +135,21 @@ def test_a_zero_spot_price_is_held_back_and_a_string_price_is_read():
 
 
 def test_graphql_errors_fail_with_runpods_message():
-    error = parse_error({"errors": [{"message": "Invalid API key", "path": ["gpuTypes"]}], "data": None})
+    error = refusal(KIND, {"errors": [{"message": "Invalid API key", "path": ["gpuTypes"]}], "data": None})
 
     assert str(error) == "RunPod's API returned an error: Invalid API key"
     assert not error.permanent
 
 
 def test_partial_data_with_errors_is_not_used():
-    document = saved_document()
-    document["errors"] = [{"message": "Something went wrong on dataCenters"}]
+    answer = document(SAVED)
+    answer["errors"] = [{"message": "Something went wrong on dataCenters"}]
 
-    assert "Something went wrong on dataCenters" in str(parse_error(document))
+    assert "Something went wrong on dataCenters" in str(refusal(KIND, answer))
 
 
 @pytest.mark.parametrize(
-    ("document", "message"),
+    ("answer", "message"),
     [
         ({"message": "Not found"}, 'no "data" object'),
         ({"data": {"gpuTypes": "none"}}, 'data.gpuTypes should be a list, not "none"'),
@@ -176,8 +161,8 @@ def test_partial_data_with_errors_is_not_used():
         ),
     ],
 )
-def test_an_answer_without_both_lists_is_refused_clearly(document, message):
-    error = parse_error(document)
+def test_an_answer_without_both_lists_is_refused_clearly(answer, message):
+    error = refusal(KIND, answer)
 
     assert message in str(error)
     assert error.permanent
@@ -194,20 +179,20 @@ def test_an_answer_without_both_lists_is_refused_clearly(document, message):
     ],
 )
 def test_a_gpu_type_that_cannot_be_read_is_skipped_with_a_warning_naming_it(change, warning):
-    document = saved_document()
-    document["data"]["gpuTypes"][0].update(change)
+    answer = document(SAVED)
+    answer["data"]["gpuTypes"][0].update(change)
 
-    inventory = parse(document)
+    inventory = parse(KIND, answer)
 
     assert inventory.offers == [offer for offer in EXPECTED_OFFERS if offer.gpu_model_raw != H100]
     assert inventory.warnings[0] == warning
 
 
 def test_a_data_center_that_cannot_be_read_is_skipped_with_a_warning_naming_it():
-    document = saved_document()
-    document["data"]["dataCenters"][2]["gpuAvailability"][0] = {"stock": 1}
+    answer = document(SAVED)
+    answer["data"]["dataCenters"][2]["gpuAvailability"][0] = {"stock": 1}
 
-    inventory = parse(document)
+    inventory = parse(KIND, answer)
 
     assert inventory.offers == [offer for offer in EXPECTED_OFFERS if offer.region != "CA-MTL-1"]
     assert inventory.warnings[0] == 'dataCenters[2] skipped: its "gpuAvailability[].gpuTypeId" is missing.'
@@ -216,30 +201,10 @@ def test_a_data_center_that_cannot_be_read_is_skipped_with_a_warning_naming_it()
 # --- Over HTTP ----------------------------------------------------------------------------------
 
 
-def runpod_connection(base_url: str, key: str = "rp-test-key") -> SyncConnection:
-    connection = SyncConnection(kind="runpod", name="RunPod", base_url=base_url)
-    connection.set_credentials(key)
-    return connection
-
-
-def test_fetch_posts_the_graphql_query_for_one_gpu_pods(local_server):
-    local_server.serve("/graphql", payload(SAVED))
-
-    with GuardedClient(allow_private=True) as client:
-        inventory_fetch(connection=runpod_connection(local_server.url("")), client=client)
-
-    (request,) = local_server.requests
-    assert request.headers["Content-Type"] == "application/json"
-    assert json.loads(request.body) == {"query": QUERY}
-    assert "lowestPrice(input: {gpuCount: 1})" in QUERY
-
-
 @pytest.mark.django_db
 def test_a_sync_lists_located_offers_and_holds_back_the_rest(acme, local_server):
     local_server.serve("/graphql", payload(SAVED))
-    connection = runpod_connection(local_server.url(""))
-    connection.provider = acme
-    connection.save()
+    connection = make_connection(KIND, local_server.url(""), "rp-key", provider=acme)
 
     run = sync_connection_run(connection=connection)
 
@@ -259,12 +224,6 @@ def test_a_sync_lists_located_offers_and_holds_back_the_rest(acme, local_server)
 
 
 # --- parse_provider_payload ---------------------------------------------------------------------
-
-
-def command_output(**options) -> list[dict]:
-    out = StringIO()
-    call_command("parse_provider_payload", adapter="runpod", stdout=out, stderr=StringIO(), **options)
-    return json.loads(out.getvalue())
 
 
 EXPECTED_FIRST_ROWS = [
@@ -307,7 +266,7 @@ EXPECTED_FIRST_ROWS = [
 
 @pytest.mark.django_db
 def test_the_command_prints_the_normalized_offers_of_a_saved_answer():
-    rows = command_output(file=str(PAYLOADS / SAVED))
+    rows = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
 
     assert [row["external_id"] for row in rows] == [offer.external_id for offer in EXPECTED_OFFERS]
     assert rows[:2] == EXPECTED_FIRST_ROWS

@@ -3,37 +3,20 @@ error bodies, a sync. What every adapter promises is in test_adapter_contract.py
 
 import json
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
 from marketplace.models import GpuNameReview, Offer
-from sync.adapters.base import AdapterError
-from sync.adapters.shadeform import ShadeformAdapter
 from sync.engine import sync_connection_run
-from sync.models import SyncConnection, SyncRun
-from sync.tests.support import PAYLOADS, payload
+from sync.models import SyncRun
+from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "shadeform"
 SAVED = "shadeform/instance_types.json"
 # NVIDIA A16 (Vultr's vcg-a16 type): a real GPU that the catalogue does not list. The saved
 # response has it, so the tests see the review queue at work: its offer is held back, never guessed.
 UNKNOWN_GPU = "A16 pcie 16GB"
-
-
-def document() -> dict:
-    return json.loads(payload(SAVED))
-
-
-def parse(data) -> object:
-    return ShadeformAdapter().parse(data if isinstance(data, bytes) else json.dumps(data).encode())
-
-
-def parse_error(data) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(data)
-    return caught.value
 
 
 def lambda_h100(region: str, available: bool) -> NormalizedOffer:
@@ -123,7 +106,7 @@ def vultr_a16() -> NormalizedOffer:
 
 
 def test_the_saved_response_gives_exact_offers_regions_and_warnings():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == [
         lambda_h100("dulles-usa-1", available=True),
@@ -170,16 +153,16 @@ def test_the_saved_response_gives_exact_offers_regions_and_warnings():
 
 
 def test_cpu_only_types_are_ignored():
-    assert not [offer for offer in parse(payload(SAVED)).offers if "voc-c-16c" in offer.external_id]
+    assert not [offer for offer in parse(KIND, payload(SAVED)).offers if "voc-c-16c" in offer.external_id]
 
 
 def test_the_same_type_on_two_clouds_gives_two_offers_with_the_cloud_in_the_id():
-    data = document()
+    data = document(SAVED)
     twin = json.loads(json.dumps(data["instance_types"][0]))
     twin["cloud"] = "denvr"
     data["instance_types"] = [data["instance_types"][0], twin]
 
-    ids = [offer.external_id for offer in parse(data).offers]
+    ids = [offer.external_id for offer in parse(KIND, data).offers]
 
     assert ids == [
         "lambdalabs:gpu_8x_h100_sxm5:dulles-usa-1",
@@ -190,9 +173,9 @@ def test_the_same_type_on_two_clouds_gives_two_offers_with_the_cloud_in_the_id()
 
 
 def test_a_type_listing_no_region_gives_no_offer_but_says_so():
-    data = {"instance_types": [document()["instance_types"][0] | {"availability": []}]}
+    data = {"instance_types": [document(SAVED)["instance_types"][0] | {"availability": []}]}
 
-    inventory = parse(data)
+    inventory = parse(KIND, data)
 
     assert (inventory.offers, inventory.warnings) == (
         [],
@@ -201,11 +184,11 @@ def test_a_type_listing_no_region_gives_no_offer_but_says_so():
 
 
 def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
-    data = document()
+    data = document(SAVED)
     data["instance_types"][0]["hourly_price"] = None
     data["instance_types"][1]["configuration"]["num_gpus"] = "one"
 
-    inventory = parse(data)
+    inventory = parse(KIND, data)
 
     assert inventory.offers[0].external_id == "datacrunch:8A100.176V:helsinki-finland-1"
     assert inventory.warnings[:2] == [
@@ -224,7 +207,7 @@ def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
     ],
 )
 def test_an_error_body_or_an_answer_without_instance_types_is_a_clear_error(body, message, permanent):
-    error = parse_error(body)
+    error = refusal(KIND, body)
 
     assert message in str(error)
     assert error.permanent is permanent
@@ -233,10 +216,7 @@ def test_an_error_body_or_an_answer_without_instance_types_is_a_clear_error(body
 @pytest.fixture
 def shadeform_api(acme, local_server):
     local_server.serve("/v1/instances/types", payload(SAVED))
-    connection = SyncConnection(provider=acme, name="Shadeform", kind="shadeform", base_url=local_server.url(""))
-    connection.set_credentials("sf-key-42")
-    connection.save()
-    return connection
+    return make_connection(KIND, local_server.url(""), "sf-key-42", provider=acme)
 
 
 def test_a_sync_lists_offers_with_known_gpu_names_and_regions(shadeform_api, acme):
@@ -265,15 +245,9 @@ def test_a_sync_lists_offers_with_known_gpu_names_and_regions(shadeform_api, acm
     )
 
 
-def command_offers(*args) -> list[dict]:
-    out = StringIO()
-    call_command("parse_provider_payload", "--adapter", "shadeform", *args, stdout=out, stderr=StringIO())
-    return json.loads(out.getvalue())
-
-
 @pytest.mark.django_db
 def test_the_parse_command_prints_the_offers_of_a_saved_response():
-    offers = command_offers("--file", str(PAYLOADS / SAVED))
+    offers = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
 
     assert offers[1] == {
         "external_id": "lambdalabs:gpu_8x_h100_sxm5:houston-usa-1",
@@ -296,6 +270,3 @@ def test_the_parse_command_prints_the_offers_of_a_saved_response():
         ("hyperstack:n3-RTX-A6000x1:canada-1", "CA"),
         ("hyperstack:n3-RTX-A6000x1:norway-1", "NO"),
     ]
-
-
-# --- The demo's mock of the API ------------------------------------------------------------

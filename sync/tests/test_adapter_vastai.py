@@ -1,22 +1,18 @@
 """Vast.ai: the CLI's search query, exact offers from a saved answer, countries from geolocations,
 machines listed twice, a sync. What every adapter promises is in test_adapter_contract.py."""
 
-import json
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
 from marketplace.models import Offer
-from portal.lib.http import GuardedClient
-from sync.adapters.base import AdapterError
-from sync.adapters.vastai import SEARCH_QUERY, VastAiAdapter
-from sync.engine import inventory_fetch, sync_connection_run
-from sync.models import SyncConnection, SyncRun
-from sync.tests.support import PAYLOADS, payload
+from sync.adapters.vastai import SEARCH_QUERY
+from sync.engine import sync_connection_run
+from sync.models import SyncRun
+from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "vastai"
 SAVED = "vastai/bundles.json"
 
 
@@ -66,23 +62,12 @@ EXPECTED_OFFERS = [
 ]
 
 
-def parse(document) -> object:
-    data = document if isinstance(document, bytes) else json.dumps(document).encode()
-    return VastAiAdapter().parse(data)
-
-
-def parse_error(document) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(document)
-    return caught.value
-
-
 def saved_offer(**changes) -> dict:
-    return {**json.loads(payload(SAVED))["offers"][0], **changes}
+    return {**document(SAVED)["offers"][0], **changes}
 
 
 def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == EXPECTED_OFFERS
     assert inventory.regions == [
@@ -105,28 +90,34 @@ def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
     [("Texas, US", "US"), ("us", "US"), ("Île-de-France, FR", "FR"), ("Norway", "NO"), ("Berlin, Germany", None)],
 )
 def test_the_country_comes_from_the_iso_code_in_the_geolocation(geolocation, country):
-    offers = parse({"offers": [saved_offer(geolocation=geolocation)]}).offers
+    offers = parse(KIND, {"offers": [saved_offer(geolocation=geolocation)]}).offers
 
     assert [offer.region for offer in offers] == ([f"vast-{country.lower()}"] * 2 if country else [])
+
+
+def test_the_search_has_the_default_filters_of_vasts_cli():
+    # Verified, not external, rentable, not rented; on-demand prices.
+    filters = [SEARCH_QUERY[name] for name in ("verified", "external", "rentable", "rented", "type")]
+    assert filters == [{"eq": True}, {"eq": False}, {"eq": True}, {"eq": False}, "on-demand"]
 
 
 def test_the_cheaper_of_two_listings_of_a_machine_wins_whatever_the_order():
     dear, cheap = saved_offer(id=1, dph_total=0.5, min_bid=None), saved_offer(id=2, dph_total=0.3, min_bid=None)
 
-    (offer,) = parse({"offers": [dear, cheap]}).offers
+    (offer,) = parse(KIND, {"offers": [dear, cheap]}).offers
 
     assert (offer.external_id, offer.price_per_gpu_hour) == ("machine:10234:1x:on_demand", Decimal("0.3000"))
 
 
 def test_the_machine_keeps_its_id_when_the_host_relists_it():
-    before = parse({"offers": [saved_offer(id=111)]}).offers
-    after = parse({"offers": [saved_offer(id=222, dph_total=0.5)]}).offers
+    before = parse(KIND, {"offers": [saved_offer(id=111)]}).offers
+    after = parse(KIND, {"offers": [saved_offer(id=222, dph_total=0.5)]}).offers
 
     assert [offer.external_id for offer in before] == [offer.external_id for offer in after]
 
 
 def test_an_answer_without_offers_is_refused_clearly():
-    error = parse_error({"bundles": []})
+    error = refusal(KIND, {"bundles": []})
 
     assert str(error) == 'Vast.ai\'s answer has no "offers" list: this is not an offers search.'
     assert error.permanent
@@ -146,14 +137,14 @@ def test_an_answer_without_offers_is_refused_clearly():
 def test_an_offer_that_cannot_be_read_is_skipped_with_a_warning_naming_it(bad, warning):
     good = saved_offer(machine_id=1)
 
-    inventory = parse({"offers": [good, bad]})
+    inventory = parse(KIND, {"offers": [good, bad]})
 
     assert [offer.external_id for offer in inventory.offers] == ["machine:1:1x:on_demand", "machine:1:1x:spot"]
     assert inventory.warnings == [warning]
 
 
 def test_an_error_body_gives_vasts_message():
-    error = parse_error({"success": False, "error": "invalid_args", "msg": "Unknown field: gpu_nam"})
+    error = refusal(KIND, {"success": False, "error": "invalid_args", "msg": "Unknown field: gpu_nam"})
 
     assert str(error) == "Vast.ai's API returned an error: Unknown field: gpu_nam"
 
@@ -161,33 +152,10 @@ def test_an_error_body_gives_vasts_message():
 # --- Over HTTP ----------------------------------------------------------------------------------
 
 
-def vast_connection(base_url: str, key: str = "vast-test-key") -> SyncConnection:
-    connection = SyncConnection(kind="vastai", name="Vast.ai", base_url=base_url)
-    connection.set_credentials(key)
-    return connection
-
-
-def test_fetch_posts_the_search_query_of_vasts_cli(local_server):
-    local_server.serve("/api/v0/bundles/", payload(SAVED))
-
-    with GuardedClient(allow_private=True) as client:
-        inventory_fetch(connection=vast_connection(local_server.url("/")), client=client)
-
-    (request,) = local_server.requests
-    assert request.headers["Content-Type"] == "application/json"
-    query = json.loads(request.body)
-    assert query == SEARCH_QUERY
-    # The CLI's default filters (verified, not external, rentable, not rented), on-demand prices.
-    filters = ("verified", "external", "rentable", "rented", "type")
-    assert [query[name] for name in filters] == [{"eq": True}, {"eq": False}, {"eq": True}, {"eq": False}, "on-demand"]
-
-
 @pytest.mark.django_db
 def test_a_sync_creates_one_region_per_country(acme, local_server):
     local_server.serve("/api/v0/bundles/", payload(SAVED))
-    connection = vast_connection(local_server.url(""))
-    connection.provider = acme
-    connection.save()
+    connection = make_connection(KIND, local_server.url(""), "vast-key", provider=acme)
 
     run = sync_connection_run(connection=connection)
 
@@ -198,12 +166,6 @@ def test_a_sync_creates_one_region_per_country(acme, local_server):
 
 
 # --- parse_provider_payload ---------------------------------------------------------------------
-
-
-def command_output(**options) -> list[dict]:
-    out = StringIO()
-    call_command("parse_provider_payload", adapter="vastai", stdout=out, stderr=StringIO(), **options)
-    return json.loads(out.getvalue())
 
 
 EXPECTED_ROWS = {
@@ -246,7 +208,7 @@ EXPECTED_ROWS = {
 
 @pytest.mark.django_db
 def test_the_command_prints_the_normalized_offers_of_a_saved_answer():
-    rows = command_output(file=str(PAYLOADS / SAVED))
+    rows = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
 
     assert [row["external_id"] for row in rows] == [offer.external_id for offer in EXPECTED_OFFERS]
     by_id = {row["external_id"]: row for row in rows}

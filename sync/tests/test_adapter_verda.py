@@ -3,10 +3,8 @@ error bodies, a sync. What every adapter promises is in test_adapter_contract.py
 
 import json
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
 from marketplace.models import GpuNameReview, Offer
@@ -15,27 +13,14 @@ from portal.testing import Reply
 from sync.adapters.base import AdapterError
 from sync.adapters.verda import LOCATIONS, VerdaAdapter
 from sync.engine import inventory_fetch, sync_connection_run
-from sync.models import SyncConnection, SyncRun
-from sync.tests.support import PAYLOADS, payload
+from sync.models import SyncRun
+from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "verda"
 SAVED = "verda/combined.json"
 # NVIDIA A16: a real GPU that the catalogue does not list. The saved payload has one instance type
 # with it, so the tests see the review queue at work: its offer is held back, never guessed.
 UNKNOWN_GPU = "A16 16GB"
-
-
-def document() -> dict:
-    return json.loads(payload(SAVED))
-
-
-def parse(data) -> object:
-    return VerdaAdapter().parse(data if isinstance(data, bytes) else json.dumps(data).encode())
-
-
-def parse_error(data) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(data)
-    return caught.value
 
 
 def offer(instance_type: str, location: str, plan: str, price: str, available: bool, **specs) -> NormalizedOffer:
@@ -78,7 +63,7 @@ V100 = {
 
 
 def test_the_saved_payload_gives_exact_on_demand_and_spot_offers():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == [
         offer("1H100.80S.30V", "FIN-01", "on_demand", "2.29", True, **H100_1X),
@@ -145,34 +130,34 @@ def test_the_saved_payload_gives_exact_on_demand_and_spot_offers():
 
 
 def test_cpu_only_types_are_ignored():
-    assert not [offer for offer in parse(payload(SAVED)).offers if offer.external_id.startswith("CPU.")]
+    assert not [offer for offer in parse(KIND, payload(SAVED)).offers if offer.external_id.startswith("CPU.")]
 
 
 def test_sold_out_types_are_listed_in_the_configured_locations(monkeypatch):
     monkeypatch.setattr(VerdaAdapter, "sold_out_locations", ("FIN-03",))
 
-    sold_out = [offer.external_id for offer in parse(payload(SAVED)).offers if offer.nodes_available == 0]
+    sold_out = [offer.external_id for offer in parse(KIND, payload(SAVED)).offers if offer.nodes_available == 0]
 
     assert sold_out == ["8H100.80S.176V:FIN-03:spot", "1V100.6V:FIN-03:spot"]
 
 
 def test_the_gpu_name_falls_back_to_the_gpu_description_then_the_model():
-    data = document()
+    data = document(SAVED)
     del data["instance_types"][0]["name"]
     del data["instance_types"][2]["name"]
     data["instance_types"][2]["gpu"]["description"] = ""
 
-    names = {offer.external_id.split(":")[0]: offer.gpu_model_raw for offer in parse(data).offers}
+    names = {offer.external_id.split(":")[0]: offer.gpu_model_raw for offer in parse(KIND, data).offers}
 
     assert (names["1H100.80S.30V"], names["1A100.22V"]) == ("H100 SXM5 80GB", "A100")
 
 
 def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
-    data = document()
+    data = document(SAVED)
     data["instance_types"][0]["price_per_hour"] = "ask us"
     data["instance_types"][2]["gpu"] = {"description": "1x A100 SXM4 80GB"}
 
-    inventory = parse(data)
+    inventory = parse(KIND, data)
 
     assert {offer.external_id.split(":")[0] for offer in inventory.offers} == {
         "8H100.80S.176V",
@@ -188,12 +173,12 @@ def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
 
 
 def test_a_location_that_cannot_be_read_is_skipped_with_a_warning_naming_it():
-    data = document()
+    data = document(SAVED)
     data["availability"].insert(1, {"location": "FIN-02"})
 
-    inventory = parse(data)
+    inventory = parse(KIND, data)
 
-    assert inventory.offers == parse(payload(SAVED)).offers
+    assert inventory.offers == parse(KIND, payload(SAVED)).offers
     assert inventory.warnings[0] == 'availability[1] skipped: its "location_code" is missing.'
 
 
@@ -215,7 +200,7 @@ def test_a_location_that_cannot_be_read_is_skipped_with_a_warning_naming_it():
     ],
 )  # fmt: skip
 def test_a_payload_that_is_not_the_combined_answers_is_a_clear_error(body, message, permanent):
-    error = parse_error(body)
+    error = refusal(KIND, body)
 
     assert message in str(error)
     assert error.permanent is permanent
@@ -233,24 +218,7 @@ def serve_verda(local_server) -> None:
 @pytest.fixture
 def verda_api(acme, local_server):
     serve_verda(local_server)
-    connection = SyncConnection(provider=acme, name="Verda", kind="verda", base_url=local_server.url("/v1"))
-    connection.set_credentials("client-id-123:secret:with-colons")
-    connection.save()
-    return connection
-
-
-def test_fetch_trades_the_client_credentials_for_a_token_first(verda_api, local_server):
-    with GuardedClient() as client:
-        inventory_fetch(connection=verda_api, client=client)
-
-    token = local_server.requests[0]
-    assert token.headers["Content-Type"] == "application/json"
-    # The secret is all that follows the first colon.
-    assert json.loads(token.body) == {
-        "grant_type": "client_credentials",
-        "client_id": "client-id-123",
-        "client_secret": "secret:with-colons",
-    }
+    return make_connection(KIND, local_server.url("/v1"), "client-id-123:secret:with-colons", provider=acme)
 
 
 def test_credentials_without_a_colon_are_refused_before_any_request(verda_api, local_server):
@@ -304,15 +272,9 @@ def test_a_sync_lists_on_demand_and_spot_offers(verda_api, acme):
     assert GpuNameReview.objects.get(raw_name=UNKNOWN_GPU).offers_held == 1
 
 
-def command_offers(*args) -> list[dict]:
-    out = StringIO()
-    call_command("parse_provider_payload", "--adapter", "verda", *args, stdout=out, stderr=StringIO())
-    return json.loads(out.getvalue())
-
-
 @pytest.mark.django_db
 def test_the_parse_command_reads_the_combined_payload():
-    offers = command_offers("--file", str(PAYLOADS / SAVED))
+    offers = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
 
     assert offers[2] == {
         "external_id": "1H100.80S.30V:FIN-03:spot",
@@ -332,6 +294,3 @@ def test_the_parse_command_reads_the_combined_payload():
         "interconnect": "sxm",
     }
     assert len(offers) == 18
-
-
-# --- The demo's mock of the API ------------------------------------------------------------
