@@ -21,111 +21,52 @@ SAVED = "lambda/instance_types.json"
 UNKNOWN_GPU = "A16 (64 GB)"
 
 
-def h100_sxm(region: str) -> NormalizedOffer:
+# The saved answer's GPU types: GPU name, GPUs, vCPUs, RAM GiB, storage GiB, interconnect, GPU memory GB
+TYPES = {
+    "gpu_8x_h100_sxm5": ("H100 (80 GB SXM5)", 8, 208, 1800, 24780, "nvlink", 80),
+    "gpu_1x_h100_pcie": ("H100 (80 GB PCIe)", 1, 26, 200, 1024, "pcie", 80),
+    # No gpu_description nor storage_gib: the GPU comes from the description, storage stays unknown.
+    "gpu_8x_a100_80gb_sxm4": ("A100 (80 GB SXM4)", 8, 240, 1800, None, "nvlink", 80),
+    "gpu_2x_a6000": ("A6000 (48 GB)", 2, 28, 200, 1024, "", 48),
+    "gpu_1x_a16": (UNKNOWN_GPU, 1, 12, 64, 512, "", 64),
+    "gpu_1x_a10": ("A10 (24 GB PCIe)", 1, 30, 200, 1400, "pcie", 24),
+}
+
+
+def offer(instance_type: str, region: str, price: str, nodes_available: int | None = None) -> NormalizedOffer:
+    gpu, gpus, vcpus, ram_gb, storage_gb, interconnect, memory = TYPES[instance_type]
     return NormalizedOffer(
-        external_id=f"gpu_8x_h100_sxm5:{region}",
+        external_id=f"{instance_type}:{region}",
         region=region,
-        gpu_model_raw="H100 (80 GB SXM5)",
-        gpus_per_node=8,
+        gpu_model_raw=gpu,
+        gpus_per_node=gpus,
         pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("2.99"),  # 2392 cents / 100 / 8
+        price_per_gpu_hour=Decimal(price),
         currency="USD",
-        nodes_available=None,
-        vcpus=208,
-        ram_gb=1800,
-        storage_gb=24780,
-        gpu_interconnect="nvlink",
-        gpu_memory_gb=80,
-    )
-
-
-def a6000(region: str) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"gpu_2x_a6000:{region}",
-        region=region,
-        gpu_model_raw="A6000 (48 GB)",
-        gpus_per_node=2,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("0.80"),
-        nodes_available=None,
-        vcpus=28,
-        ram_gb=200,
-        storage_gb=1024,
-        gpu_memory_gb=48,
-    )
-
-
-def a16(region: str) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"gpu_1x_a16:{region}",
-        region=region,
-        gpu_model_raw=UNKNOWN_GPU,
-        gpus_per_node=1,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("0.50"),
-        nodes_available=None,
-        vcpus=12,
-        ram_gb=64,
-        storage_gb=512,
-        gpu_memory_gb=64,
+        nodes_available=nodes_available,
+        vcpus=vcpus,
+        ram_gb=ram_gb,
+        storage_gb=storage_gb,
+        gpu_interconnect=interconnect,
+        gpu_memory_gb=memory,
     )
 
 
 def a10_sold_out(region: str) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"gpu_1x_a10:{region}",
-        region=region,
-        gpu_model_raw="A10 (24 GB PCIe)",
-        gpus_per_node=1,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("0.75"),
-        nodes_available=0,
-        vcpus=30,
-        ram_gb=200,
-        storage_gb=1400,
-        gpu_interconnect="pcie",
-        gpu_memory_gb=24,
-    )
+    return offer("gpu_1x_a10", region, "0.75", nodes_available=0)
 
 
 def test_the_saved_response_gives_exact_offers_regions_and_warnings():
     inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == [
-        h100_sxm("us-east-1"),
-        h100_sxm("us-south-1"),
-        NormalizedOffer(
-            external_id="gpu_1x_h100_pcie:us-west-3",
-            region="us-west-3",
-            gpu_model_raw="H100 (80 GB PCIe)",
-            gpus_per_node=1,
-            pricing_type="on_demand",
-            price_per_gpu_hour=Decimal("2.49"),
-            nodes_available=None,
-            vcpus=26,
-            ram_gb=200,
-            storage_gb=1024,
-            gpu_interconnect="pcie",
-            gpu_memory_gb=80,
-        ),
-        # No gpu_description nor storage_gib: the GPU comes from the description, storage stays unknown.
-        NormalizedOffer(
-            external_id="gpu_8x_a100_80gb_sxm4:us-midwest-1",
-            region="us-midwest-1",
-            gpu_model_raw="A100 (80 GB SXM4)",
-            gpus_per_node=8,
-            pricing_type="on_demand",
-            price_per_gpu_hour=Decimal("1.79"),
-            nodes_available=None,
-            vcpus=240,
-            ram_gb=1800,
-            storage_gb=None,
-            gpu_interconnect="nvlink",
-            gpu_memory_gb=80,
-        ),
-        a6000("us-west-1"),
-        a6000("asia-northeast-1"),
-        a16("us-west-1"),
+        offer("gpu_8x_h100_sxm5", "us-east-1", "2.99"),  # 2392 cents / 100 / 8
+        offer("gpu_8x_h100_sxm5", "us-south-1", "2.99"),
+        offer("gpu_1x_h100_pcie", "us-west-3", "2.49"),
+        offer("gpu_8x_a100_80gb_sxm4", "us-midwest-1", "1.79"),
+        offer("gpu_2x_a6000", "us-west-1", "0.80"),
+        offer("gpu_2x_a6000", "asia-northeast-1", "0.80"),
+        offer("gpu_1x_a16", "us-west-1", "0.50"),
         # Capacity nowhere: sold out in every known region, not dropped.
         *[a10_sold_out(code) for code in REGIONS],
     ]

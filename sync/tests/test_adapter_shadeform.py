@@ -19,89 +19,35 @@ SAVED = "shadeform/instance_types.json"
 UNKNOWN_GPU = "A16 pcie 16GB"
 
 
-def lambda_h100(region: str, available: bool) -> NormalizedOffer:
+# The saved answer's types: GPU name, GPUs, price per GPU-hour, vCPUs, RAM GB, storage GB, interconnect, VRAM GB
+TYPES = {
+    "lambdalabs:gpu_8x_h100_sxm5": ("H100 sxm5 80GB", 8, "2.99", 208, 1800, 24780, "nvlink", 80),  # 2392 ¢/8
+    "hyperstack:n3-RTX-A6000x1": ("A6000 pcie 48GB", 1, "0.50", 8, 58, 100, "pcie", 48),
+    "datacrunch:8A100.176V": ("A100_80G sxm4 80GB", 8, "1.29", 176, 960, 2000, "nvlink", 80),
+    # Optional fields missing: no interconnect (so the bare gpu_type), no storage, no VRAM.
+    "massedcompute:gpu_1x_l40s": ("L40S", 1, "1.10", 16, 64, None, "", None),
+    # Specs at the top level instead of in "configuration".
+    "crusoe:h200-141gb-sxm-ib.8x": ("H200 sxm5 141GB", 8, "4.30", 176, 1920, 7680, "nvlink", 141),
+    "vultr:vcg-a16-6c-64g-16vram": (UNKNOWN_GPU, 1, "0.47", 6, 64, 350, "pcie", 16),
+}
+
+
+def offer(instance_type: str, region: str, available: bool = True) -> NormalizedOffer:
+    gpu, gpus, price, vcpus, ram_gb, storage_gb, interconnect, memory = TYPES[instance_type]
     return NormalizedOffer(
-        external_id=f"lambdalabs:gpu_8x_h100_sxm5:{region}",
+        external_id=f"{instance_type}:{region}",
         region=region,
-        gpu_model_raw="H100 sxm5 80GB",
-        gpus_per_node=8,
+        gpu_model_raw=gpu,
+        gpus_per_node=gpus,
         pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("2.99"),  # 2392 cents an hour for 8 GPUs
+        price_per_gpu_hour=Decimal(price),
         currency="USD",
         nodes_available=None if available else 0,
-        vcpus=208,
-        ram_gb=1800,
-        storage_gb=24780,
-        gpu_interconnect="nvlink",
-        gpu_memory_gb=80,
-    )
-
-
-def hyperstack_a6000(region: str, available: bool) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"hyperstack:n3-RTX-A6000x1:{region}",
-        region=region,
-        gpu_model_raw="A6000 pcie 48GB",
-        gpus_per_node=1,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("0.50"),
-        nodes_available=None if available else 0,
-        vcpus=8,
-        ram_gb=58,
-        storage_gb=100,
-        gpu_interconnect="pcie",
-        gpu_memory_gb=48,
-    )
-
-
-def datacrunch_a100(region: str, available: bool) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"datacrunch:8A100.176V:{region}",
-        region=region,
-        gpu_model_raw="A100_80G sxm4 80GB",
-        gpus_per_node=8,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("1.29"),
-        nodes_available=None if available else 0,
-        vcpus=176,
-        ram_gb=960,
-        storage_gb=2000,
-        gpu_interconnect="nvlink",
-        gpu_memory_gb=80,
-    )
-
-
-def crusoe_h200(region: str, available: bool) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"crusoe:h200-141gb-sxm-ib.8x:{region}",
-        region=region,
-        gpu_model_raw="H200 sxm5 141GB",
-        gpus_per_node=8,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("4.30"),
-        nodes_available=None if available else 0,
-        vcpus=176,
-        ram_gb=1920,
-        storage_gb=7680,
-        gpu_interconnect="nvlink",
-        gpu_memory_gb=141,
-    )
-
-
-def vultr_a16() -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id="vultr:vcg-a16-6c-64g-16vram:us-east-1",
-        region="us-east-1",
-        gpu_model_raw=UNKNOWN_GPU,
-        gpus_per_node=1,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("0.47"),
-        nodes_available=None,
-        vcpus=6,
-        ram_gb=64,
-        storage_gb=350,
-        gpu_interconnect="pcie",
-        gpu_memory_gb=16,
+        vcpus=vcpus,
+        ram_gb=ram_gb,
+        storage_gb=storage_gb,
+        gpu_interconnect=interconnect,
+        gpu_memory_gb=memory,
     )
 
 
@@ -109,28 +55,17 @@ def test_the_saved_response_gives_exact_offers_regions_and_warnings():
     inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == [
-        lambda_h100("dulles-usa-1", available=True),
-        lambda_h100("houston-usa-1", available=False),
-        hyperstack_a6000("canada-1", available=True),
-        hyperstack_a6000("norway-1", available=False),
-        datacrunch_a100("helsinki-finland-1", available=True),
-        datacrunch_a100("reykjanesbaer-iceland-1", available=False),
-        # Optional fields missing: no interconnect (so the bare gpu_type), no storage, no VRAM.
-        NormalizedOffer(
-            external_id="massedcompute:gpu_1x_l40s:kansascity-usa-1",
-            region="kansascity-usa-1",
-            gpu_model_raw="L40S",
-            gpus_per_node=1,
-            pricing_type="on_demand",
-            price_per_gpu_hour=Decimal("1.10"),
-            nodes_available=None,
-            vcpus=16,
-            ram_gb=64,
-        ),
-        # Specs at the top level instead of in "configuration"; the spot entry is not an on-demand offer.
-        crusoe_h200("us-east1-a", available=False),
-        crusoe_h200("eu-iceland1-a", available=True),
-        vultr_a16(),
+        offer("lambdalabs:gpu_8x_h100_sxm5", "dulles-usa-1"),
+        offer("lambdalabs:gpu_8x_h100_sxm5", "houston-usa-1", available=False),
+        offer("hyperstack:n3-RTX-A6000x1", "canada-1"),
+        offer("hyperstack:n3-RTX-A6000x1", "norway-1", available=False),
+        offer("datacrunch:8A100.176V", "helsinki-finland-1"),
+        offer("datacrunch:8A100.176V", "reykjanesbaer-iceland-1", available=False),
+        offer("massedcompute:gpu_1x_l40s", "kansascity-usa-1"),
+        # The spot entry is not an on-demand offer.
+        offer("crusoe:h200-141gb-sxm-ib.8x", "us-east1-a", available=False),
+        offer("crusoe:h200-141gb-sxm-ib.8x", "eu-iceland1-a"),
+        offer("vultr:vcg-a16-6c-64g-16vram", "us-east-1"),
     ]
     assert inventory.regions == [
         NormalizedRegion("dulles-usa-1", "US", "Dulles", "US, Dulles, VA"),
