@@ -6,6 +6,7 @@ import io
 import json
 import threading
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from django.core.servers.basehttp import ThreadedWSGIServer
 from django.core.wsgi import get_wsgi_application
 from django.test.testcases import QuietWSGIRequestHandler
 
-from marketplace.inventory import ParsedInventory
+from marketplace.inventory import NormalizedOffer, ParsedInventory
 from sync.adapters.base import AdapterError
 from sync.adapters.registry import get_adapter
 from sync.models import SyncConnection
@@ -34,6 +35,41 @@ def document(name: str) -> dict:
 def feed_document(name: str = "feed_v1_acme.json") -> dict:
     """A saved feed as a dict, to change before serving it."""
     return document(name)
+
+
+def expected_offer(
+    external_id: str,
+    region: str,
+    price: str,
+    nodes_available: int | None,
+    gpu: str,
+    gpus: int,
+    vcpus: int | None = None,
+    ram_gb: int | None = None,
+    storage_gb: int | None = None,
+    interconnect: str = "",
+    memory: int | None = None,
+    *,
+    pricing_type: str = "on_demand",
+    nodes_total: int | None = None,
+) -> NormalizedOffer:
+    """An offer a test expects an adapter to read, in USD, its price written exactly as a string."""
+    return NormalizedOffer(
+        external_id=external_id,
+        region=region,
+        gpu_model_raw=gpu,
+        gpus_per_node=gpus,
+        pricing_type=pricing_type,
+        price_per_gpu_hour=Decimal(price),
+        currency="USD",
+        nodes_available=nodes_available,
+        nodes_total=nodes_total,
+        vcpus=vcpus,
+        ram_gb=ram_gb,
+        storage_gb=storage_gb,
+        gpu_interconnect=interconnect,
+        gpu_memory_gb=memory,
+    )
 
 
 def parse(kind: str, body: bytes | dict | list) -> ParsedInventory:

@@ -14,7 +14,16 @@ from sync.adapters.base import AdapterError
 from sync.engine import inventory_fetch, sync_connection_run
 from sync.models import SyncRun
 from sync.services import gpu_name_review_map
-from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
+from sync.tests.support import (
+    PAYLOADS,
+    document,
+    expected_offer,
+    make_connection,
+    parse,
+    payload,
+    printed_offers,
+    refusal,
+)
 
 KIND = "hyperstack"
 SAVED = "hyperstack/combined.json"
@@ -24,20 +33,7 @@ UNKNOWN_GPU = "A16"
 
 
 def flavor(region, name, gpu, gpus, price, nodes, *, vcpus, ram, storage, link) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"{region}/{name}",
-        region=region,
-        gpu_model_raw=gpu,
-        gpus_per_node=gpus,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal(price),
-        currency="USD",
-        nodes_available=nodes,
-        vcpus=vcpus,
-        ram_gb=ram,
-        storage_gb=storage,
-        gpu_interconnect=link,
-    )
+    return expected_offer(f"{region}/{name}", region, price, nodes, gpu, gpus, vcpus, ram, storage, link)
 
 
 EXPECTED_OFFERS = [

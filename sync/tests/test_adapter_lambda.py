@@ -12,7 +12,16 @@ from sync.adapters.lambda_cloud import REGIONS, LambdaCloudAdapter
 from sync.engine import sync_connection_run
 from sync.models import SyncRun
 from sync.services import gpu_name_review_map
-from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
+from sync.tests.support import (
+    PAYLOADS,
+    document,
+    expected_offer,
+    make_connection,
+    parse,
+    payload,
+    printed_offers,
+    refusal,
+)
 
 KIND = "lambda"
 SAVED = "lambda/instance_types.json"
@@ -34,22 +43,7 @@ TYPES = {
 
 
 def offer(instance_type: str, region: str, price: str, nodes_available: int | None = None) -> NormalizedOffer:
-    gpu, gpus, vcpus, ram_gb, storage_gb, interconnect, memory = TYPES[instance_type]
-    return NormalizedOffer(
-        external_id=f"{instance_type}:{region}",
-        region=region,
-        gpu_model_raw=gpu,
-        gpus_per_node=gpus,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal(price),
-        currency="USD",
-        nodes_available=nodes_available,
-        vcpus=vcpus,
-        ram_gb=ram_gb,
-        storage_gb=storage_gb,
-        gpu_interconnect=interconnect,
-        gpu_memory_gb=memory,
-    )
+    return expected_offer(f"{instance_type}:{region}", region, price, nodes_available, *TYPES[instance_type])
 
 
 def a10_sold_out(region: str) -> NormalizedOffer:

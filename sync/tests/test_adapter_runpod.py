@@ -10,7 +10,16 @@ from marketplace.models import Offer
 from sync.adapters.runpod import QUERY
 from sync.engine import sync_connection_run
 from sync.models import SyncRun
-from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
+from sync.tests.support import (
+    PAYLOADS,
+    document,
+    expected_offer,
+    make_connection,
+    parse,
+    payload,
+    printed_offers,
+    refusal,
+)
 
 KIND = "runpod"
 SAVED = "runpod/gpu_inventory.json"
@@ -25,20 +34,8 @@ MI300X = "AMD Instinct MI300X OAM"
 
 
 def secure(center, gpu, pricing, price, nodes, *, memory, vcpus=None, ram=None) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"{center}/{gpu}/1x/{pricing}",
-        region=center,
-        gpu_model_raw=gpu,
-        gpus_per_node=1,
-        pricing_type=pricing,
-        price_per_gpu_hour=Decimal(price),
-        currency="USD",
-        nodes_available=nodes,
-        nodes_total=None,
-        vcpus=vcpus,
-        ram_gb=ram,
-        gpu_memory_gb=memory,
-    )
+    external_id = f"{center}/{gpu}/1x/{pricing}"
+    return expected_offer(external_id, center, price, nodes, gpu, 1, vcpus, ram, memory=memory, pricing_type=pricing)
 
 
 EXPECTED_OFFERS = [

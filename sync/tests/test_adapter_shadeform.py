@@ -10,7 +10,16 @@ from marketplace.inventory import NormalizedOffer, NormalizedRegion
 from marketplace.models import GpuNameReview, Offer
 from sync.engine import sync_connection_run
 from sync.models import SyncRun
-from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
+from sync.tests.support import (
+    PAYLOADS,
+    document,
+    expected_offer,
+    make_connection,
+    parse,
+    payload,
+    printed_offers,
+    refusal,
+)
 
 KIND = "shadeform"
 SAVED = "shadeform/instance_types.json"
@@ -19,36 +28,22 @@ SAVED = "shadeform/instance_types.json"
 UNKNOWN_GPU = "A16 pcie 16GB"
 
 
-# The saved answer's types: GPU name, GPUs, price per GPU-hour, vCPUs, RAM GB, storage GB, interconnect, VRAM GB
+# The saved answer's types: price per GPU-hour, GPU name, GPUs, vCPUs, RAM GB, storage GB, interconnect, VRAM GB
 TYPES = {
-    "lambdalabs:gpu_8x_h100_sxm5": ("H100 sxm5 80GB", 8, "2.99", 208, 1800, 24780, "nvlink", 80),  # 2392 ¢/8
-    "hyperstack:n3-RTX-A6000x1": ("A6000 pcie 48GB", 1, "0.50", 8, 58, 100, "pcie", 48),
-    "datacrunch:8A100.176V": ("A100_80G sxm4 80GB", 8, "1.29", 176, 960, 2000, "nvlink", 80),
+    "lambdalabs:gpu_8x_h100_sxm5": ("2.99", "H100 sxm5 80GB", 8, 208, 1800, 24780, "nvlink", 80),  # 2392 ¢/8
+    "hyperstack:n3-RTX-A6000x1": ("0.50", "A6000 pcie 48GB", 1, 8, 58, 100, "pcie", 48),
+    "datacrunch:8A100.176V": ("1.29", "A100_80G sxm4 80GB", 8, 176, 960, 2000, "nvlink", 80),
     # Optional fields missing: no interconnect (so the bare gpu_type), no storage, no VRAM.
-    "massedcompute:gpu_1x_l40s": ("L40S", 1, "1.10", 16, 64, None, "", None),
+    "massedcompute:gpu_1x_l40s": ("1.10", "L40S", 1, 16, 64, None, "", None),
     # Specs at the top level instead of in "configuration".
-    "crusoe:h200-141gb-sxm-ib.8x": ("H200 sxm5 141GB", 8, "4.30", 176, 1920, 7680, "nvlink", 141),
-    "vultr:vcg-a16-6c-64g-16vram": (UNKNOWN_GPU, 1, "0.47", 6, 64, 350, "pcie", 16),
+    "crusoe:h200-141gb-sxm-ib.8x": ("4.30", "H200 sxm5 141GB", 8, 176, 1920, 7680, "nvlink", 141),
+    "vultr:vcg-a16-6c-64g-16vram": ("0.47", UNKNOWN_GPU, 1, 6, 64, 350, "pcie", 16),
 }
 
 
 def offer(instance_type: str, region: str, available: bool = True) -> NormalizedOffer:
-    gpu, gpus, price, vcpus, ram_gb, storage_gb, interconnect, memory = TYPES[instance_type]
-    return NormalizedOffer(
-        external_id=f"{instance_type}:{region}",
-        region=region,
-        gpu_model_raw=gpu,
-        gpus_per_node=gpus,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal(price),
-        currency="USD",
-        nodes_available=None if available else 0,
-        vcpus=vcpus,
-        ram_gb=ram_gb,
-        storage_gb=storage_gb,
-        gpu_interconnect=interconnect,
-        gpu_memory_gb=memory,
-    )
+    price, *specs = TYPES[instance_type]
+    return expected_offer(f"{instance_type}:{region}", region, price, None if available else 0, *specs)
 
 
 def test_the_saved_response_gives_exact_offers_regions_and_warnings():

@@ -10,29 +10,25 @@ from marketplace.models import Offer
 from sync.adapters.vastai import SEARCH_QUERY
 from sync.engine import sync_connection_run
 from sync.models import SyncRun
-from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
+from sync.tests.support import (
+    PAYLOADS,
+    document,
+    expected_offer,
+    make_connection,
+    parse,
+    payload,
+    printed_offers,
+    refusal,
+)
 
 KIND = "vastai"
 SAVED = "vastai/bundles.json"
 
 
 def vast(machine, gpus, pricing, price, nodes, *, region, gpu, memory, vcpus, ram, storage, link="") -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"machine:{machine}:{gpus}x:{pricing}",
-        region=region,
-        gpu_model_raw=gpu,
-        gpus_per_node=gpus,
-        pricing_type=pricing,
-        price_per_gpu_hour=Decimal(price),
-        currency="USD",
-        nodes_available=nodes,
-        nodes_total=1,
-        vcpus=vcpus,
-        ram_gb=ram,
-        storage_gb=storage,
-        gpu_interconnect=link,
-        gpu_memory_gb=memory,
-    )
+    external_id = f"machine:{machine}:{gpus}x:{pricing}"
+    specs = (gpu, gpus, vcpus, ram, storage, link, memory)
+    return expected_offer(external_id, region, price, nodes, *specs, pricing_type=pricing, nodes_total=1)
 
 
 RTX4090_CA = {"region": "vast-ca", "gpu": "RTX 4090", "memory": 24, "vcpus": 16, "ram": 63, "storage": 120}
