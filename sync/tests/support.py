@@ -93,10 +93,12 @@ def make_connection(kind: str, base_url: str, credentials: str, *, provider=None
     return made
 
 
-def printed_offers(kind: str, *args: str) -> list[dict]:
-    """What ``manage.py parse_provider_payload --adapter KIND ARGS`` prints, read as JSON."""
+def printed_offers(kind: str, saved: str) -> list[dict]:
+    """What ``manage.py parse_provider_payload --adapter KIND --file`` prints for a saved answer, as JSON."""
     out = io.StringIO()
-    call_command("parse_provider_payload", "--adapter", kind, *args, stdout=out, stderr=io.StringIO())
+    call_command(
+        "parse_provider_payload", "--adapter", kind, "--file", str(PAYLOADS / saved), stdout=out, stderr=io.StringIO()
+    )
     return json.loads(out.getvalue())
 
 

@@ -14,16 +14,7 @@ from sync.adapters.base import AdapterError
 from sync.engine import inventory_fetch, sync_connection_run
 from sync.models import SyncRun
 from sync.services import gpu_name_review_map
-from sync.tests.support import (
-    PAYLOADS,
-    document,
-    expected_offer,
-    make_connection,
-    parse,
-    payload,
-    printed_offers,
-    refusal,
-)
+from sync.tests.support import document, expected_offer, make_connection, parse, payload, printed_offers, refusal
 
 KIND = "hyperstack"
 SAVED = "hyperstack/combined.json"
@@ -280,7 +271,7 @@ EXPECTED_ROWS = [
 
 
 def test_the_command_prints_the_normalized_offers_of_the_combined_payload(db):
-    rows = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
+    rows = printed_offers(KIND, SAVED)
 
     assert [row["external_id"] for row in rows] == [offer.external_id for offer in EXPECTED_OFFERS]
     assert rows[:2] == EXPECTED_ROWS

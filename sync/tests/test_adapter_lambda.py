@@ -12,16 +12,7 @@ from sync.adapters.lambda_cloud import REGIONS, LambdaCloudAdapter
 from sync.engine import sync_connection_run
 from sync.models import SyncRun
 from sync.services import gpu_name_review_map
-from sync.tests.support import (
-    PAYLOADS,
-    document,
-    expected_offer,
-    make_connection,
-    parse,
-    payload,
-    printed_offers,
-    refusal,
-)
+from sync.tests.support import document, expected_offer, make_connection, parse, payload, printed_offers, refusal
 
 KIND = "lambda"
 SAVED = "lambda/instance_types.json"
@@ -190,7 +181,7 @@ def test_the_held_offer_appears_once_an_admin_maps_its_gpu_name(lambda_api, acme
 
 @pytest.mark.django_db
 def test_the_parse_command_prints_the_offers_of_a_saved_response():
-    offers = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
+    offers = printed_offers(KIND, SAVED)
 
     assert offers[0] == {
         "external_id": "gpu_8x_h100_sxm5:us-east-1",

@@ -10,16 +10,7 @@ from marketplace.models import Offer
 from sync.adapters.runpod import QUERY
 from sync.engine import sync_connection_run
 from sync.models import SyncRun
-from sync.tests.support import (
-    PAYLOADS,
-    document,
-    expected_offer,
-    make_connection,
-    parse,
-    payload,
-    printed_offers,
-    refusal,
-)
+from sync.tests.support import document, expected_offer, make_connection, parse, payload, printed_offers, refusal
 
 KIND = "runpod"
 SAVED = "runpod/gpu_inventory.json"
@@ -263,7 +254,7 @@ EXPECTED_FIRST_ROWS = [
 
 @pytest.mark.django_db
 def test_the_command_prints_the_normalized_offers_of_a_saved_answer():
-    rows = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
+    rows = printed_offers(KIND, SAVED)
 
     assert [row["external_id"] for row in rows] == [offer.external_id for offer in EXPECTED_OFFERS]
     assert rows[:2] == EXPECTED_FIRST_ROWS

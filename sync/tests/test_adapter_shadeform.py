@@ -10,16 +10,7 @@ from marketplace.inventory import NormalizedOffer, NormalizedRegion
 from marketplace.models import GpuNameReview, Offer
 from sync.engine import sync_connection_run
 from sync.models import SyncRun
-from sync.tests.support import (
-    PAYLOADS,
-    document,
-    expected_offer,
-    make_connection,
-    parse,
-    payload,
-    printed_offers,
-    refusal,
-)
+from sync.tests.support import document, expected_offer, make_connection, parse, payload, printed_offers, refusal
 
 KIND = "shadeform"
 SAVED = "shadeform/instance_types.json"
@@ -177,7 +168,7 @@ def test_a_sync_lists_offers_with_known_gpu_names_and_regions(shadeform_api, acm
 
 @pytest.mark.django_db
 def test_the_parse_command_prints_the_offers_of_a_saved_response():
-    offers = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
+    offers = printed_offers(KIND, SAVED)
 
     assert offers[1] == {
         "external_id": "lambdalabs:gpu_8x_h100_sxm5:houston-usa-1",

@@ -14,7 +14,7 @@ from sync.adapters.base import AdapterError
 from sync.adapters.verda import LOCATIONS, VerdaAdapter
 from sync.engine import inventory_fetch, sync_connection_run
 from sync.models import SyncRun
-from sync.tests.support import PAYLOADS, document, make_connection, parse, payload, printed_offers, refusal
+from sync.tests.support import document, make_connection, parse, payload, printed_offers, refusal
 
 KIND = "verda"
 SAVED = "verda/combined.json"
@@ -274,7 +274,7 @@ def test_a_sync_lists_on_demand_and_spot_offers(verda_api, acme):
 
 @pytest.mark.django_db
 def test_the_parse_command_reads_the_combined_payload():
-    offers = printed_offers(KIND, "--file", str(PAYLOADS / SAVED))
+    offers = printed_offers(KIND, SAVED)
 
     assert offers[2] == {
         "external_id": "1H100.80S.30V:FIN-03:spot",
