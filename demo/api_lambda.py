@@ -11,8 +11,6 @@ Like the real API it wants an API key, as ``Authorization: Bearer <key>`` or HTT
 key as user name; any non-empty key is accepted.
 """
 
-import base64
-import binascii
 from datetime import datetime
 
 from django.http import HttpRequest, JsonResponse
@@ -20,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from demo.api_keys import bearer_or_basic_key
 from demo.feeds import _unit
 
 STEP_SECONDS = 300
@@ -85,7 +84,7 @@ def instance_types(*, now: datetime) -> dict:
 @never_cache
 def instance_types_view(request: HttpRequest) -> JsonResponse:
     """``GET /api/v1/instance-types``, in Lambda's format; 401 in Lambda's error format without a key."""
-    if not _api_key(request):
+    if not bearer_or_basic_key(request):
         return JsonResponse(
             {
                 "error": {
@@ -97,15 +96,3 @@ def instance_types_view(request: HttpRequest) -> JsonResponse:
             status=401,
         )
     return JsonResponse({"data": instance_types(now=timezone.now())})
-
-
-def _api_key(request: HttpRequest) -> str:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        return value.strip()
-    if scheme.lower() == "basic":
-        try:
-            return base64.b64decode(value).decode().partition(":")[0]
-        except (binascii.Error, UnicodeDecodeError):
-            return ""
-    return ""

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from demo.api_keys import bearer_or_query_key
 from demo.feeds import _unit
 
 STEP_SECONDS = 240
@@ -120,16 +121,11 @@ def _display(gpu_id: str) -> str:
     return next(display for id_, display, *_ in GPU_TYPES if id_ == gpu_id)
 
 
-def _has_api_key(request: HttpRequest) -> bool:
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    return bool((scheme.lower() == "bearer" and key.strip()) or request.GET.get("api_key", "").strip())
-
-
 @csrf_exempt
 @require_POST
 @never_cache
 def graphql_view(request: HttpRequest) -> JsonResponse:
-    if not _has_api_key(request):
+    if not bearer_or_query_key(request):
         return JsonResponse({"errors": [{"message": "Unauthorized: an API key is required."}]}, status=401)
     try:
         query = json.loads(request.body).get("query")

@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from demo.api_keys import bearer_or_query_key
 from demo.feeds import _unit
 
 STEP_SECONDS = 180
@@ -113,11 +114,6 @@ def vast_answer(*, now: datetime, include_rented: bool = False) -> dict:
     return {"offers": offers}
 
 
-def _has_api_key(request: HttpRequest) -> bool:
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    return bool((scheme.lower() == "bearer" and key.strip()) or request.GET.get("api_key", "").strip())
-
-
 def _query(request: HttpRequest) -> dict:
     text = request.body if request.method == "POST" else request.GET.get("q", "")
     try:
@@ -131,7 +127,7 @@ def _query(request: HttpRequest) -> dict:
 @require_http_methods(["GET", "POST"])
 @never_cache
 def bundles_view(request: HttpRequest) -> JsonResponse:
-    if not _has_api_key(request):
+    if not bearer_or_query_key(request):
         return JsonResponse({"success": False, "error": "auth_error", "msg": "Invalid or missing API key."}, status=401)
     rented = _query(request).get("rented")
     include_rented = not (isinstance(rented, dict) and rented.get("eq") is False)

@@ -23,6 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from demo.api_keys import bearer_key
 from demo.feeds import _unit
 
 STEP_SECONDS = 180
@@ -134,9 +135,8 @@ def instance_availability_view(request: HttpRequest) -> JsonResponse:
 
 def _refuse(request: HttpRequest) -> JsonResponse | None:
     """A 401 in Verda's error format unless the request carries a token this mock issued."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     try:
-        if scheme.lower() == "bearer" and "client" in signing.loads(token, salt=SIGNING_SALT, max_age=TOKEN_SECONDS):
+        if "client" in signing.loads(bearer_key(request), salt=SIGNING_SALT, max_age=TOKEN_SECONDS):
             return None
     except signing.BadSignature:
         pass

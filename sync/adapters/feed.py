@@ -8,7 +8,7 @@ import functools
 import json
 import re
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -18,12 +18,12 @@ from jsonschema import Draft202012Validator, ValidationError
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, NormalizedWindow, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
+from sync.adapters.reading import load_object, show, to_price_places
 
 FORMAT = "gpu-marketplace-feed"
 VERSIONS = (1, 1.1)
 SCHEMA_PATH = Path(settings.BASE_DIR) / "docs" / "provider-feed.schema.json"
 MAX_ERRORS_SHOWN = 5
-PRICE_PLACES = Decimal("0.0001")
 
 
 @functools.cache
@@ -43,19 +43,16 @@ class FeedAdapter(Adapter):
     demo_path = "feeds/"
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
-        headers = {"Accept": "application/json", **self.bearer_headers(credentials)}
-        return client.get(base_url, headers=headers).content
+        return client.get(base_url, headers=self.headers(credentials)).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
-        document = load_json(payload, what="feed")
-        if not isinstance(document, dict):
-            raise AdapterError(f"The feed must be a JSON object, not {_json_type(document)}.", permanent=True)
+        document = load_object(payload, what="feed")
         if document.get("format") != FORMAT:
             raise AdapterError(f'This is not a provider feed: "format" must be "{FORMAT}".', permanent=True)
         version = document.get("version")
         if type(version) not in (int, float) or version not in VERSIONS:
             raise AdapterError(
-                f"This portal reads feed versions 1 and 1.1; the feed says version {_show(version)}.", permanent=True
+                f"This portal reads feed versions 1 and 1.1; the feed says version {show(version)}.", permanent=True
             )
         # The schema is the authority, but running it over 100,000 offers takes seconds: offers
         # that a plain check finds valid are left out of it (the check is never more lenient).
@@ -82,33 +79,6 @@ class FeedAdapter(Adapter):
         )
 
 
-def load_json(payload: bytes, *, what: str):
-    """Decode a JSON payload, explaining in plain words why it is not JSON."""
-    if not payload.strip():
-        raise AdapterError(f"The {what} is empty.")
-    if payload.lstrip()[:1] == b"<":
-        raise AdapterError(
-            f"The {what} URL returned an HTML page instead of JSON: it may point at a web page, a login page "
-            "or an error page rather than at the data itself."
-        )
-    try:
-        text = payload.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise AdapterError(f"The {what} is not UTF-8 text (invalid byte at position {exc.start}).") from None
-
-    def refuse_constant(name):
-        raise AdapterError(f"The {what} contains {name}, which JSON does not allow; send a number or a string.")
-
-    try:
-        return json.loads(text, parse_constant=refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise AdapterError(
-            f"The {what} is not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})."
-        ) from None
-    except RecursionError:
-        raise AdapterError(f"The {what} is nested too deeply to be read.") from None
-
-
 def _check_consistency(document: dict) -> list[str]:
     """What the schema cannot say: unique ids, real countries, available <= total."""
     problems = []
@@ -117,16 +87,16 @@ def _check_consistency(document: dict) -> list[str]:
         where = f"regions[{index}]"
         if region["code"] in seen_regions:
             problems.append(
-                f"{where}.code: {_show(region['code'])} is already used by regions[{seen_regions[region['code']]}]"
+                f"{where}.code: {show(region['code'])} is already used by regions[{seen_regions[region['code']]}]"
             )
         seen_regions.setdefault(region["code"], index)
         if not countries.name(region["country"]):
-            problems.append(f"{where}.country: {_show(region['country'])} is not an ISO 3166 country code")
+            problems.append(f"{where}.country: {show(region['country'])} is not an ISO 3166 country code")
     seen_offers: dict[str, int] = {}
     for index, offer in enumerate(document["offers"]):
         where = f"offers[{index}]"
         if offer["id"] in seen_offers:
-            problems.append(f"{where}.id: {_show(offer['id'])} is already used by offers[{seen_offers[offer['id']]}]")
+            problems.append(f"{where}.id: {show(offer['id'])} is already used by offers[{seen_offers[offer['id']]}]")
         seen_offers.setdefault(offer["id"], index)
         total = offer.get("nodes_total")
         if total is not None and offer["nodes_available"] is not None and offer["nodes_available"] > total:
@@ -136,7 +106,7 @@ def _check_consistency(document: dict) -> list[str]:
         where = f"capacity_windows[{index}]"
         if window["id"] in seen_windows:
             problems.append(
-                f"{where}.id: {_show(window['id'])} is already used by capacity_windows[{seen_windows[window['id']]}]"
+                f"{where}.id: {show(window['id'])} is already used by capacity_windows[{seen_windows[window['id']]}]"
             )
         seen_windows.setdefault(window["id"], index)
         dates = {}
@@ -144,7 +114,7 @@ def _check_consistency(document: dict) -> list[str]:
             try:
                 dates[name] = date.fromisoformat(window[name])
             except ValueError:
-                problems.append(f"{where}.{name}: {_show(window[name])} is not a date like 2027-03-01")
+                problems.append(f"{where}.{name}: {show(window[name])} is not a date like 2027-03-01")
         if len(dates) == 2 and dates["until"] <= dates["from"]:
             problems.append(f"{where}.until: {window['until']} is not after its start ({window['from']})")
         if window.get("price_per_gpu_hour") is not None and not window.get("currency"):
@@ -154,7 +124,7 @@ def _check_consistency(document: dict) -> list[str]:
         try:
             datetime.fromisoformat(generated_at)
         except ValueError:
-            problems.append(f"generated_at: {_show(generated_at)} is not a date-time like 2026-11-27T06:00:00Z")
+            problems.append(f"generated_at: {show(generated_at)} is not a date-time like 2026-11-27T06:00:00Z")
     return problems
 
 
@@ -223,19 +193,16 @@ def _int_within(value, low: int, high: int) -> bool:
     return type(value) is int and low <= value <= high
 
 
-def _price(value: str | int | float) -> Decimal:
-    # str() of a float is its shortest round-trip form, so 2.49 stays exactly 2.49.
-    return Decimal(str(value)).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
-
-
 def _offer(item: dict) -> NormalizedOffer:
+    # str() of a float is its shortest round-trip form, so 2.49 stays exactly 2.49.
+    price = to_price_places(Decimal(str(item["price_per_gpu_hour"])))
     return NormalizedOffer(
         external_id=item["id"],
         region=item["region"],
         gpu_model_raw=item["gpu"],
         gpus_per_node=item["gpus_per_node"],
         pricing_type=item["pricing_type"],
-        price_per_gpu_hour=_price(item["price_per_gpu_hour"]),
+        price_per_gpu_hour=price,
         currency=item["currency"],
         nodes_available=item["nodes_available"],
         nodes_total=item.get("nodes_total"),
@@ -257,7 +224,7 @@ def _window(item: dict) -> NormalizedWindow:
         gpus=item["gpus"],
         starts_on=date.fromisoformat(item["from"]),
         ends_on=date.fromisoformat(item["until"]),
-        price_per_gpu_hour=None if price is None else _price(price),
+        price_per_gpu_hour=None if price is None else to_price_places(Decimal(str(price))),
         currency=item.get("currency") or "",
     )
 
@@ -269,17 +236,6 @@ def _region(item: dict) -> NormalizedRegion:
 
 
 # --- Error messages a provider can act on ----------------------------------------------------
-
-
-def _show(value) -> str:
-    text = json.dumps(value, default=str, ensure_ascii=False)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _json_type(value) -> str:
-    return {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}.get(
-        type(value), "null"
-    )
 
 
 def json_path(path) -> str:
@@ -299,15 +255,15 @@ def describe_error(error: ValidationError) -> str:
             return f'{where}: the required field "{missing[0] if missing else expected}" is missing'
         case "type":
             types = " or ".join(expected) if isinstance(expected, list) else expected
-            return f"{where}: {_show(value)} is not of type {types}"
+            return f"{where}: {show(value)} is not of type {types}"
         case "minimum":
-            return f"{where}: {_show(value)} is less than the minimum of {expected}"
+            return f"{where}: {show(value)} is less than the minimum of {expected}"
         case "maximum":
-            return f"{where}: {_show(value)} is more than the maximum of {expected}"
+            return f"{where}: {show(value)} is more than the maximum of {expected}"
         case "enum":
-            return f"{where}: {_show(value)} is not one of {', '.join(_show(option) for option in expected)}"
+            return f"{where}: {show(value)} is not one of {', '.join(show(option) for option in expected)}"
         case "const":
-            return f"{where}: {_show(value)} should be {_show(expected)}"
+            return f"{where}: {show(value)} should be {show(expected)}"
         case "minLength" if expected == 1:
             return f"{where}: must not be empty"
         case "maxLength":
@@ -315,7 +271,7 @@ def describe_error(error: ValidationError) -> str:
         case "maxItems":
             return f"{where}: has more than {expected} items"
         case "pattern" if "description" in error.schema:
-            return f"{where}: {_show(value)} is not {error.schema['description']}"
+            return f"{where}: {show(value)} is not {error.schema['description']}"
     return f"{where}: {error.message}"
 
 

@@ -35,21 +35,25 @@ What the adapter promises (docs/adapters/lambda.md has the full mapping):
 """
 
 import re
-from collections import Counter
 from decimal import Decimal
 from typing import ClassVar
 
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
+from marketplace.inventory import NormalizedOffer, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    BadEntry,
-    load_api_json,
-    none_readable,
-    read_cents,
+    RegionTable,
+    interconnect_in,
+    load_object,
+    read_list,
+    read_name,
+    read_object,
+    read_price,
+    read_whole,
+    readable,
+    show,
     to_price_places,
-    unknown_region_warning,
     whole_or_none,
     zero_price_warning,
 )
@@ -90,6 +94,7 @@ class LambdaCloudAdapter(Adapter):
     base_url_help = _("Lambda's API base URL, without /api/v1.")
     credentials_help = _("A Lambda Cloud API key, sent as a bearer token.")
     demo_path = "api/lambda"
+    api_root = "/api/v1"
 
     # Where a type with capacity nowhere is shown as sold out. Every known region by default;
     # narrow it (subclass, or set it in tests) to list sold-out types in fewer places.
@@ -97,16 +102,11 @@ class LambdaCloudAdapter(Adapter):
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
         """GET the instance types with the connection's API key as a Bearer token."""
-        headers = {"Accept": "application/json", **self.bearer_headers(credentials)}
-        return client.get(api_url(base_url), headers=headers).content
+        return client.get(self.api_url(base_url, PATH), headers=self.headers(credentials)).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize an ``/api/v1/instance-types`` response (see the module docstring)."""
-        document = load_api_json(
-            payload, api="Lambda API", address="https://cloud.lambda.ai", what="Lambda API response"
-        )
-        if not isinstance(document, dict):
-            raise AdapterError("The Lambda API response is not a JSON object.", permanent=True)
+        document = load_object(payload, what="Lambda API response", address=self.base_url_example)
         if "error" in document:
             raise _api_error(document["error"])
         data = document.get("data")
@@ -119,110 +119,76 @@ class LambdaCloudAdapter(Adapter):
 
         offers: list[NormalizedOffer] = []
         warnings: list[str] = []
-        regions: dict[str, NormalizedRegion] = {}
-        unknown_regions: Counter[str] = Counter()
-        broken = 0
-        for key, item in data.items():
-            try:
-                entry = _instance_type(key, item)
-            except BadEntry as exc:
-                broken += 1
-                warnings.append(f"Instance type {_quote(key)} skipped: {exc}.")
-                continue
-            if entry is None:
-                continue  # CPU only
+        table = RegionTable(REGIONS, api="Lambda", noun="region")
+        free: list[str] = []
+        entries = ((f"Instance type {show(key)}", (key, item)) for key, item in data.items())
+        for entry in readable(entries, _instance_type, warnings, what="instance types in the Lambda API response"):
             if entry.price_cents == 0:
-                warnings.append(zero_price_warning(f"Instance type {_quote(entry.name)}"))
+                free.append(f"instance type {show(entry.name)}")
                 continue
             capacity = entry.regions or [(code, "") for code in self.sold_out_regions]
             nodes_available = None if entry.regions else 0
-            for code, description in capacity:
-                if code not in REGIONS:
-                    unknown_regions[code] += 1
-                    continue
-                country, city, known_description = REGIONS[code]
-                regions.setdefault(code, NormalizedRegion(code, country, city, description or known_description))
-                offers.append(entry.offer(code, nodes_available))
-        if data and broken == len(data):
-            raise none_readable(broken, "instance types in the Lambda API response", warnings[0])
-        for code, count in unknown_regions.items():
-            warnings.append(unknown_region_warning(api="Lambda", noun="region", quoted_code=_quote(code), count=count))
-        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
-
-
-def api_url(base_url: str) -> str:
-    """``{base_url}/api/v1/instance-types``; a base URL that already ends in /api/v1 is accepted."""
-    base = base_url.rstrip("/").removesuffix("/api/v1/instance-types").removesuffix("/api/v1")
-    return base + PATH
+            offers += [entry.offer(code, nodes_available) for code, name in capacity if table.admit(code, name)]
+        if free:
+            warnings.append(zero_price_warning(free))
+        return ParsedInventory(offers=offers, regions=table.regions, warnings=warnings + table.warnings())
 
 
 class _Entry:
     """One GPU instance type, read from the payload."""
 
     def __init__(self, *, name: str, gpu: str, gpus: int, price_cents: Decimal, specs: dict, regions: list):
-        self.name, self.gpu, self.gpus, self.price_cents, self.regions = name, gpu, gpus, price_cents, regions
-        self.vcpus = whole_or_none(specs.get("vcpus"))
-        self.ram_gb = whole_or_none(specs.get("memory_gib"))
-        self.storage_gb = whole_or_none(specs.get("storage_gib"))
+        self.name, self.gpus, self.price_cents, self.regions = name, gpus, price_cents, regions
         memory = re.search(r"\((\d+)\s*GB", gpu, re.IGNORECASE)
-        self.gpu_memory_gb = int(memory.group(1)) if memory else None
-        form = f"{name} {gpu}".lower()
-        self.interconnect = "nvlink" if "sxm" in form else "pcie" if "pcie" in form else ""
+        self.specs = {  # the same in each of the type's offers
+            "gpu_model_raw": gpu,
+            "gpus_per_node": gpus,
+            "vcpus": whole_or_none(specs.get("vcpus")),
+            "ram_gb": whole_or_none(specs.get("memory_gib")),
+            "storage_gb": whole_or_none(specs.get("storage_gib")),
+            "gpu_interconnect": interconnect_in(f"{name} {gpu}"),
+            "gpu_memory_gb": int(memory.group(1)) if memory else None,
+        }
 
     def offer(self, region: str, nodes_available: int | None) -> NormalizedOffer:
-        price = to_price_places(Decimal(self.price_cents) / 100 / self.gpus)
         return NormalizedOffer(
             external_id=f"{self.name}:{region}",
             region=region,
-            gpu_model_raw=self.gpu,
-            gpus_per_node=self.gpus,
             pricing_type="on_demand",
-            price_per_gpu_hour=price,
+            price_per_gpu_hour=to_price_places(self.price_cents / 100 / self.gpus),
             currency="USD",
             nodes_available=nodes_available,
-            vcpus=self.vcpus,
-            ram_gb=self.ram_gb,
-            storage_gb=self.storage_gb,
-            gpu_interconnect=self.interconnect,
-            gpu_memory_gb=self.gpu_memory_gb,
+            **self.specs,
         )
 
 
-def _instance_type(key: str, item) -> _Entry | None:
+def _instance_type(key_and_item: tuple[str, object]) -> _Entry | None:
     """Read one entry of ``data``; None for a CPU-only type. Raises BadEntry."""
-    if not isinstance(item, dict) or not isinstance(item.get("instance_type"), dict):
-        raise BadEntry('it has no "instance_type" object')
-    spec = item["instance_type"]
-    name = spec.get("name") or key
-    if not isinstance(name, str):
-        raise BadEntry('its "name" is not a string')
+    key, item = key_and_item
+    spec = read_object(read_object(item).get("instance_type"), "instance_type")
+    name = read_name(spec.get("name") or key, "name")
     specs = spec.get("specs") if isinstance(spec.get("specs"), dict) else {}
     gpus = specs.get("gpus")
     if gpus is None:
         # Older responses and some clients rely on the name: gpu_{count}x_{model}.
         match = re.match(r"gpu_(\d+)x_", name)
         gpus = int(match.group(1)) if match else None
-    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-        raise BadEntry('its GPU count ("specs.gpus") is missing or not a whole number')
-    if gpus == 0:
+    if read_whole(gpus, "specs.gpus") == 0:
         return None
-    cents = read_cents(spec.get("price_cents_per_hour"), "price_cents_per_hour")
+    cents = read_price(spec.get("price_cents_per_hour"), "price_cents_per_hour")
     gpu = spec.get("gpu_description") or re.sub(r"^\d+x\s+", "", spec.get("description") or "")
-    if not isinstance(gpu, str) or not gpu.strip():
-        raise BadEntry('it names no GPU ("gpu_description")')
+    gpu = read_name(gpu or None, "gpu_description")
     return _Entry(name=name, gpu=gpu.strip(), gpus=gpus, price_cents=cents, specs=specs, regions=_capacity(item))
 
 
 def _capacity(item: dict) -> list[tuple[str, str]]:
     """``(code, description)`` of the regions with capacity; a missing list means none."""
-    listed = item.get("regions_with_capacity_available") or []
-    if not isinstance(listed, list):
-        raise BadEntry('its "regions_with_capacity_available" is not a list')
+    listed = read_list(item.get("regions_with_capacity_available"), "regions_with_capacity_available", optional=True)
     regions: dict[str, str] = {}
     for region in listed:
-        code = region.get("name") if isinstance(region, dict) else region
-        if not isinstance(code, str) or not code:
-            raise BadEntry("a region with capacity has no name")
+        code = read_name(
+            region.get("name") if isinstance(region, dict) else region, "regions_with_capacity_available[].name"
+        )
         description = region.get("description") if isinstance(region, dict) else ""
         regions.setdefault(code, description if isinstance(description, str) else "")
     return list(regions.items())
@@ -238,8 +204,3 @@ def _api_error(error) -> AdapterError:
     if error.get("suggestion"):
         text += f" {str(error['suggestion'])[:200]}"
     return AdapterError(text, permanent=code in PERMANENT_ERRORS)
-
-
-def _quote(value) -> str:
-    text = str(value)
-    return f'"{text[:60]}..."' if len(text) > 60 else f'"{text}"'

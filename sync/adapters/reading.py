@@ -1,17 +1,23 @@
-"""Small helpers the provider API adapters share for reading answers and wording warnings.
+"""What the adapters share for reading answers and wording what they find.
 
-Everything here is pure. Checks on an answer's shape raise a permanent AdapterError naming the
-field (the API changed or the URL points elsewhere: retrying will not help until someone looks);
-warnings are plain sentences for the provider's staff, worded the same for every adapter.
+Everything here is pure. An answer unusable as a whole (not JSON, not the documented shape)
+raises AdapterError; one entry of a listing that cannot be read raises BadEntry, which
+``readable()`` turns into a warning naming the entry, so that the rest of the answer is kept.
+Warnings are plain sentences for the provider's staff, worded the same for every adapter.
 """
 
 import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from marketplace.inventory import NormalizedRegion
 from sync.adapters.base import AdapterError
-from sync.adapters.feed import load_json
 
 PRICE_PLACES = Decimal("0.0001")
+# Skipped entries are named one by one up to this many per listing, then counted: a format
+# change can make thousands unreadable, and the sync run keeps its warnings.
+MAX_SKIPPED_SHOWN = 10
 
 
 def to_price_places(price: Decimal) -> Decimal:
@@ -25,58 +31,212 @@ def show(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def plural(count: int, noun: str) -> str:
+    """The count and its noun: "1 offer", "2 offers"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def some(items: list[str], limit: int = 5) -> str:
+    """The first ``limit`` of ``items`` joined by commas, and how many more there are."""
+    shown = ", ".join(items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def interconnect_in(name: str) -> str:
+    """The GPU interconnect a name states: "nvlink" for SXM or NVLink, "pcie" for PCIe, else ""."""
+    name = name.lower()
+    return "nvlink" if "sxm" in name or "nvlink" in name else "pcie" if "pcie" in name else ""
+
+
+def json_type(value) -> str:
+    """What kind of JSON value (not an object) ``value`` is, in words: "an array", "a string"..."""
+    return {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true or false"}.get(
+        type(value), "null"
+    )
+
+
 def whole_or_none(value) -> int | None:
-    """``value`` when it is a whole number >= 0 (not a bool), else None."""
+    """``value`` when it is a whole number >= 0 (not a bool), else None: for details an offer can do without."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def load_api_json(payload: bytes, *, api: str, address: str, what: str, detail: str = ""):
-    """Decode a JSON answer of ``api``; an HTML page says the base URL should be ``address``.
+def load_json(payload: bytes, *, what: str, address: str = ""):
+    """Decode a JSON answer, explaining in plain words why it is not JSON.
 
-    ``what`` names the payload in load_json's messages; ``detail`` (e.g. " (token)") follows
-    "instead of JSON" in the HTML message.
+    ``what`` names the answer in the messages ("feed", "Lambda API response"); ``address``, the
+    API's own base URL, is suggested when an HTML page comes instead. These errors are not
+    permanent: a maintenance page or an answer cut short may be gone at the next attempt.
     """
+    if not payload.strip():
+        raise AdapterError(f"The {what} is empty.")
     if payload.lstrip()[:1] == b"<":
-        raise AdapterError(
-            f"The {api} returned an HTML page instead of JSON{detail}: check that the base URL is the API's "
-            f"address ({address}), not a web page."
+        advice = (
+            f"check that the base URL is the API's address ({address}), not a web page"
+            if address
+            else "the URL may point at a web page, a login page or an error page rather than at the data itself"
         )
-    return load_json(payload, what=what)
+        raise AdapterError(f"The {what} is an HTML page instead of JSON: {advice}.")
+    try:
+        text = payload.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise AdapterError(f"The {what} is not UTF-8 text (invalid byte at position {exc.start}).") from None
+
+    def refuse_constant(name):
+        raise AdapterError(f"The {what} contains {name}, which JSON does not allow; send a number or a string.")
+
+    try:
+        return json.loads(text, parse_constant=refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise AdapterError(
+            f"The {what} is not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg})."
+        ) from None
+    except RecursionError:
+        raise AdapterError(f"The {what} is nested too deeply to be read.") from None
+
+
+def load_object(payload: bytes, *, what: str, address: str = "") -> dict:
+    """load_json() for an answer documented as a JSON object: anything else is refused for good."""
+    document = load_json(payload, what=what, address=address)
+    if not isinstance(document, dict):
+        raise AdapterError(f"The {what} must be a JSON object, not {json_type(document)}.", permanent=True)
+    return document
 
 
 class BadEntry(ValueError):
     """One entry of a listing cannot be read; the message says why, for a warning."""
 
 
-def read_cents(value, field: str) -> Decimal:
-    """A finite price >= 0 from a number or a numeric string. Raises BadEntry naming ``field``."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise BadEntry(f'its "{field}" is missing or not a number')
+def readable[Entry](
+    entries: Iterable[tuple[str, object]], read: Callable[[object], Entry | None], warnings: list[str], *, what: str
+) -> Iterator[Entry]:
+    """``read(item)`` for each ``(label, item)`` of a listing, leaving out the Nones (entries ignored on purpose).
+
+    An entry that ``read`` refuses with BadEntry is skipped with a warning naming ``label``. When
+    the listing had entries and none could be read, the answer is unusable: once every entry has
+    been tried, a permanent AdapterError says so, quoting the first reason. ``what`` names the
+    listing's entries ("instance types in the Lambda API response").
+    """
+    count, skipped = 0, []
+    for label, item in entries:
+        count += 1
+        try:
+            entry = read(item)
+        except BadEntry as exc:
+            skipped.append(f"{label} skipped: {exc}.")
+            continue
+        if entry is not None:
+            yield entry
+    if count and len(skipped) == count:
+        raise AdapterError(f"None of the {count} {what} could be read: {skipped[0]}", permanent=True)
+    warnings.extend(skipped[:MAX_SKIPPED_SHOWN])
+    if len(skipped) > MAX_SKIPPED_SHOWN:
+        warnings.append(f"{len(skipped) - MAX_SKIPPED_SHOWN} more of the {what} were skipped as unreadable.")
+
+
+def _unreadable(field: str, value, expected: str) -> BadEntry:
+    if value is None:
+        return BadEntry(f'its "{field}" is missing')
+    return BadEntry(f'its "{field}" {show(value)} is not {expected}')
+
+
+def read_object(value, field: str = "") -> dict:
+    """``value`` (the entry itself, or its ``field``) when it is an object."""
+    if isinstance(value, dict):
+        return value
+    raise _unreadable(field, value, "an object") if field else BadEntry("it is not an object")
+
+
+def read_list(value, field: str, *, optional: bool = False) -> list:
+    """``value`` when it is a list; [] for a missing one when ``optional``."""
+    if value is None and optional:
+        return []
+    if not isinstance(value, list):
+        raise _unreadable(field, value, "a list")
+    return value
+
+
+def read_name(value, field: str) -> str:
+    """``value`` when it is a non-blank string, as given (not stripped)."""
+    if not isinstance(value, str) or not value.strip():
+        raise _unreadable(field, value or None, "a name")
+    return value
+
+
+def read_whole(value, field: str) -> int:
+    """``value`` when it is a whole number >= 0 (a GPU count, an id)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _unreadable(field, value, "a whole number")
+    return value
+
+
+def read_number(value, field: str) -> int | float | None:
+    """``value`` when it is a number >= 0; None when it is missing."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+        raise _unreadable(field, value, "a number")
+    return value
+
+
+def read_price(value, field: str, *, optional: bool = False) -> Decimal | None:
+    """A finite Decimal >= 0, unrounded, from a number or a numeric string; None for a missing one when ``optional``."""
+    if value is None or value == "":
+        if optional:
+            return None
+        raise _unreadable(field, None, "a price")
     try:
-        cents = Decimal(str(value))
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidOperation
+        price = Decimal(str(value).strip())  # str() of a float is its shortest form: 2.49 stays 2.49
     except InvalidOperation:
-        raise BadEntry(f'its "{field}" {value!r} is not a number') from None
-    if not cents.is_finite() or cents < 0:
-        raise BadEntry(f'its "{field}" {cents} is not a price')
-    return cents
+        raise _unreadable(field, value, "a price") from None
+    if not price.is_finite() or price < 0:
+        raise _unreadable(field, value, "a price")
+    return price
 
 
-def zero_price_warning(label: str) -> str:
-    """The warning for an entry priced at 0, which is held back, never listed as free."""
-    return f"{label} is listed at a price of 0 and is held back: a zero price is a placeholder, not an offer."
+def zero_price_warning(labels: list[str]) -> str:
+    """One warning for the entries with a price of 0 or none, which are held back, never listed as free."""
+    return f"Held back, with a price of 0 or none (a GPU is never listed as free): {some(labels)}."
 
 
-def none_readable(count: int, what: str, first_warning: str) -> AdapterError:
-    """The permanent error when every one of ``count`` entries (``what``) was skipped as unreadable."""
-    return AdapterError(f"None of the {count} {what} could be read: {first_warning}", permanent=True)
+class RegionTable:
+    """An API's region codes the portal knows, and their countries: offers elsewhere are held back.
 
+    ``table`` maps a code to ``(country, city)`` or ``(country, city, name)``. ``admit()`` says
+    whether an offer in a region can be listed, declaring the region; an unknown code is counted
+    instead, and ``warnings()`` names each with its count until the portal's team adds it.
+    """
 
-def unknown_region_warning(*, api: str, noun: str, quoted_code: str, count: int) -> str:
-    """An unknown region code, whose ``count`` offers wait until the portal's table has it."""
-    return (
-        f"{api} {noun} {quoted_code} is not in the portal's {api} {noun} table: its {count} offer(s) are held back "
-        "until the portal's team adds it."
-    )
+    def __init__(self, table: dict[str, tuple[str, ...]], *, api: str, noun: str):
+        self.table, self.api, self.noun = table, api, noun
+        self.declared: dict[str, NormalizedRegion] = {}
+        self.unknown: Counter[str] = Counter()
+        self.unknown_names: dict[str, str] = {}
+
+    def admit(self, code: str, name: str = "") -> bool:
+        """Whether ``code`` is in the table; ``name`` is what the API calls the region, if anything."""
+        if code not in self.table:
+            self.unknown[code] += 1
+            self.unknown_names.setdefault(code, name)
+            return False
+        country, city, *known_name = self.table[code]
+        self.declared.setdefault(code, NormalizedRegion(code, country, city, name or "".join(known_name)))
+        return True
+
+    @property
+    def regions(self) -> list[NormalizedRegion]:
+        """The regions admitted so far, in the order they first came."""
+        return list(self.declared.values())
+
+    def warnings(self) -> list[str]:
+        """One for each unknown code, with the number of offers held back there."""
+        warnings = []
+        for code, count in self.unknown.items():
+            named = f" ({show(self.unknown_names[code])})" if self.unknown_names[code] else ""
+            warnings.append(
+                f"{self.api} {self.noun} {show(code)}{named} is not in the portal's {self.api} {self.noun} table: "
+                f"its {count} offer(s) are held back until the portal's team adds it."
+            )
+        return warnings
 
 
 def country_unknown_warning(*, api: str, noun: str, nouns: str, code: str, count: int) -> str:
@@ -88,60 +248,8 @@ def country_unknown_warning(*, api: str, noun: str, nouns: str, code: str, count
     )
 
 
-class AnswerShape:
-    """Checks on the shape of one provider's JSON answer, named in messages as ``source``'s answer."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def unexpected(self, where: str, expected: str, value) -> AdapterError:
-        """The permanent error for a field that is not what the API documents."""
-        return AdapterError(
-            f"{self.source}'s answer is not as expected: {where} should be {expected}, not {show(value)}.",
-            permanent=True,
-        )
-
-    def require_dict(self, value, where: str) -> dict:
-        """``value`` when it is an object."""
-        if not isinstance(value, dict):
-            raise self.unexpected(where, "an object", value)
-        return value
-
-    def require_list(self, parent: dict, key: str, where: str, *, optional: bool = False) -> list:
-        """``parent[key]`` when it is a list; [] for a missing one when ``optional``."""
-        value = parent.get(key)
-        if value is None and optional:
-            return []
-        if not isinstance(value, list):
-            raise self.unexpected(f"{where}.{key}", "a list", value)
-        return value
-
-    def require_name(self, item: dict, key: str, where: str) -> str:
-        """``item[key]`` when it is a non-blank string, returned as given (not stripped)."""
-        value = item.get(key)
-        if not isinstance(value, str) or not value.strip():
-            raise self.unexpected(f"{where}.{key}", "a name", value)
-        return value
-
-    def number(self, item: dict, key: str, where: str, *, required: bool = False) -> float | None:
-        """``item[key]`` when it is a number >= 0; None when missing and not ``required``."""
-        value = item.get(key)
-        if value is None and not required:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise self.unexpected(f"{where}.{key}", "a number", value)
-        return value
-
-    def price(self, value, where: str, *, required: bool = False) -> Decimal | None:
-        """A finite Decimal >= 0 from a number or numeric string, unrounded; None when missing and not required."""
-        if value is None and not required:
-            return None
-        try:
-            if isinstance(value, bool) or not isinstance(value, int | float | str):
-                raise InvalidOperation
-            price = Decimal(str(value).strip())  # str() of a float is its shortest form: 2.49 stays 2.49
-            if not price.is_finite() or price < 0:
-                raise InvalidOperation
-        except InvalidOperation:
-            raise self.unexpected(where, "a price", value) from None
-        return price
+def unexpected(source: str, where: str, expected: str, value) -> AdapterError:
+    """The permanent error for a part of ``source``'s answer that is not what the API documents."""
+    return AdapterError(
+        f"{source}'s answer is not as expected: {where} should be {expected}, not {show(value)}.", permanent=True
+    )

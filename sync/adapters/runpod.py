@@ -33,6 +33,9 @@ How the answer is read (docs/adapters/runpod.md has the field table):
 - ``vcpus`` / ``ram_gb`` are ``lowestPrice.minVcpu`` / ``minMemory``: what a 1-GPU pod gets at least.
 - The placeholder type ``unknown`` is skipped; RunPod lists no CPU-only types here.
 - ``{"errors": [...]}`` (GraphQL answers errors with HTTP 200) fails the sync with RunPod's message.
+- A GPU type or a data center that cannot be read (a price that is not one, no id, a field of
+  the wrong type) is skipped with a warning naming it; an answer without both lists, or where
+  none of the GPU types (or none of the data centers) can be read, fails the sync.
 """
 
 from collections import Counter, defaultdict
@@ -42,8 +45,21 @@ from django.utils.translation import gettext_lazy as _
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
-from sync.adapters.feed import load_json
-from sync.adapters.reading import AnswerShape, country_unknown_warning, show, to_price_places
+from sync.adapters.reading import (
+    country_unknown_warning,
+    load_object,
+    plural,
+    read_list,
+    read_name,
+    read_number,
+    read_object,
+    read_price,
+    readable,
+    show,
+    to_price_places,
+    unexpected,
+    zero_price_warning,
+)
 
 GPU_COUNT = 1
 AVAILABLE_STOCK = frozenset({"high", "medium", "low"})
@@ -133,16 +149,6 @@ DATA_CENTER_COUNTRIES: dict[str, str] = {
 }
 
 
-# Checks on the answer's shape; their errors say "RunPod's answer is not as expected: ...".
-_shape = AnswerShape("RunPod")
-_list, _require_dict, _require_str, _unexpected = (
-    _shape.require_list,
-    _shape.require_dict,
-    _shape.require_name,
-    _shape.unexpected,
-)
-
-
 class RunPodAdapter(Adapter):
     kind = "runpod"
     label = "RunPod (GraphQL API)"
@@ -152,89 +158,109 @@ class RunPodAdapter(Adapter):
     demo_path = "api/runpod"
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
-        url = base_url.rstrip("/") + "/graphql"
-        headers = {"Accept": "application/json", **self.bearer_headers(credentials)}
-        return client.post(url, headers=headers, json={"query": QUERY}).content
+        return client.post(
+            self.api_url(base_url, "/graphql"), headers=self.headers(credentials), json={"query": QUERY}
+        ).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
-        data = _data(load_json(payload, what="RunPod API response"))
-        gpu_types = _list(data, "gpuTypes", "data")
-        data_centers = _list(data, "dataCenters", "data")
+        data = _data(load_object(payload, what="RunPod API response", address=self.base_url_example))
+        gpu_types, data_centers = (_listing(data, key) for key in ("gpuTypes", "dataCenters"))
+        warnings: list[str] = []
 
-        stock_by_gpu: dict[str, list[tuple[dict, object]]] = defaultdict(list)
-        for index, center in enumerate(data_centers):
-            where = f"dataCenters[{index}]"
-            _require_dict(center, where)
-            _require_str(center, "id", where)
-            if center.get("name") is not None:
-                _require_str(center, "name", where)
-            for position, entry in enumerate(_list(center, "gpuAvailability", where, optional=True)):
-                _require_dict(entry, f"{where}.gpuAvailability[{position}]")
-                gpu_id = _require_str(entry, "gpuTypeId", f"{where}.gpuAvailability[{position}]")
-                stock_by_gpu[gpu_id].append((center, entry.get("stockStatus")))
+        stock_by_gpu: dict[str, list[tuple[_DataCenter, object]]] = defaultdict(list)
+        entries = ((f"dataCenters[{index}]", item) for index, item in enumerate(data_centers))
+        for center in readable(entries, _DataCenter.read, warnings, what="data centers in RunPod's answer"):
+            for gpu_id, status in center.stock:
+                stock_by_gpu[gpu_id].append((center, status))
 
         notes = _Notes()
         offers: list[NormalizedOffer] = []
-        used_centers: dict[str, dict] = {}
-        for index, gpu in enumerate(gpu_types):
-            where = f"gpuTypes[{index}]"
-            _require_dict(gpu, where)
-            gpu_id = _require_str(gpu, "id", where)
-            if gpu_id.lower() == "unknown":
-                continue  # RunPod's placeholder type, not a GPU
-            lowest = gpu.get("lowestPrice") or {}
-            _require_dict(lowest, f"{where}.lowestPrice")
-            specs = {
-                "gpu_model_raw": gpu_id,
-                "gpus_per_node": GPU_COUNT,
-                "gpu_memory_gb": _whole(gpu.get("memoryInGb"), f"{where}.memoryInGb"),
-                "vcpus": _whole(lowest.get("minVcpu"), f"{where}.lowestPrice.minVcpu"),
-                "ram_gb": _whole(lowest.get("minMemory"), f"{where}.lowestPrice.minMemory"),
-                "nodes_total": None,
-            }
-            if gpu.get("secureCloud") is True:
-                offers += self._secure_offers(gpu, where, specs, stock_by_gpu.get(gpu_id, []), used_centers, notes)
-            if gpu.get("communityCloud") is True:
-                prices = [_price(gpu.get(name), f"{where}.{name}") for name in ("communityPrice", "communitySpotPrice")]
-                notes.community += sum(1 for price in prices if price)
+        used_centers: dict[str, _DataCenter] = {}
+        entries = ((f"gpuTypes[{index}]", item) for index, item in enumerate(gpu_types))
+        for gpu in readable(entries, _GpuType.read, warnings, what="GPU types in RunPod's answer"):
+            if gpu.secure_cloud:
+                offers += gpu.secure_offers(stock_by_gpu.get(gpu.id, []), used_centers, notes)
+            notes.community += sum(1 for price in gpu.community_prices if price)
 
         regions = []
         for code, center in used_centers.items():
             country = DATA_CENTER_COUNTRIES.get(code)
-            name = center.get("name")  # usually the id itself: then it says nothing more
             if country:
-                regions.append(NormalizedRegion(code=code, country=country, name=name if name != code else ""))
+                regions.append(NormalizedRegion(code=code, country=country, name=center.name))
             else:
                 notes.unknown_centers[code] += sum(1 for offer in offers if offer.region == code)
-        return ParsedInventory(offers=offers, regions=regions, warnings=notes.warnings())
+        return ParsedInventory(offers=offers, regions=regions, warnings=warnings + notes.warnings())
 
-    def _secure_offers(self, gpu, where, specs, stock, used_centers, notes) -> list[NormalizedOffer]:
-        prices = {
-            "on_demand": _price(gpu.get("securePrice"), f"{where}.securePrice"),
-            "spot": _price(gpu.get("secureSpotPrice"), f"{where}.secureSpotPrice"),
+
+class _DataCenter:
+    """One data center and the stock status of each GPU type it lists."""
+
+    def __init__(self, item: dict):
+        self.id = read_name(item.get("id"), "id")
+        name = item.get("name")  # usually the id itself: then it says nothing more
+        self.name = "" if name is None or name == self.id else read_name(name, "name")
+        self.stock: list[tuple[str, object]] = []
+        for entry in read_list(item.get("gpuAvailability"), "gpuAvailability", optional=True):
+            gpu_id = read_object(entry, "gpuAvailability[]").get("gpuTypeId")
+            self.stock.append((read_name(gpu_id, "gpuAvailability[].gpuTypeId"), entry.get("stockStatus")))
+
+    @classmethod
+    def read(cls, item) -> "_DataCenter":
+        return cls(read_object(item))
+
+
+class _GpuType:
+    """One GPU type: its specs for a ``GPU_COUNT``-GPU pod and its prices per GPU-hour."""
+
+    def __init__(self, item: dict):
+        self.id = item["id"]
+        lowest = read_object(item.get("lowestPrice") or {}, "lowestPrice")
+        self.specs = {
+            "gpu_model_raw": self.id,
+            "gpus_per_node": GPU_COUNT,
+            "gpu_memory_gb": _size(item.get("memoryInGb"), "memoryInGb"),
+            "vcpus": _size(lowest.get("minVcpu"), "lowestPrice.minVcpu"),
+            "ram_gb": _size(lowest.get("minMemory"), "lowestPrice.minMemory"),
+            "nodes_total": None,
         }
-        if not prices["on_demand"]:
-            notes.no_price.append(f"{gpu['id']} (Secure Cloud on-demand)")
-        if prices["spot"] is not None and not prices["spot"]:
-            notes.no_price.append(f"{gpu['id']} (Secure Cloud spot)")
+        self.secure_cloud = item.get("secureCloud") is True
+        self.secure_prices = {
+            "on_demand": _price(item.get("securePrice"), "securePrice"),
+            "spot": _price(item.get("secureSpotPrice"), "secureSpotPrice"),
+        }
+        community = ("communityPrice", "communitySpotPrice") if item.get("communityCloud") is True else ()
+        self.community_prices = [_price(item.get(name), name) for name in community]
+
+    @classmethod
+    def read(cls, item) -> "_GpuType | None":
+        """Read one GPU type; None for RunPod's placeholder type ``unknown``. Raises BadEntry."""
+        gpu_id = read_name(read_object(item).get("id"), "id")
+        return None if gpu_id.lower() == "unknown" else cls(item)
+
+    def secure_offers(self, stock, used_centers, notes) -> list[NormalizedOffer]:
+        """One offer per data center listing this type and price it has there (on demand, spot)."""
+        if not self.secure_prices["on_demand"]:
+            notes.no_price.append(f"{self.id} (Secure Cloud on-demand)")
+        if self.secure_prices["spot"] is not None and not self.secure_prices["spot"]:
+            notes.no_price.append(f"{self.id} (Secure Cloud spot)")
         if not stock:
-            notes.nowhere.append(gpu["id"])
+            notes.nowhere.append(self.id)
         offers = []
         for center, status in stock:
             nodes = _nodes(status, notes)
-            for pricing_type, price in prices.items():
+            for pricing_type, price in self.secure_prices.items():
                 if not price:
                     continue
-                used_centers.setdefault(center["id"], center)
+                used_centers.setdefault(center.id, center)
                 offers.append(
                     NormalizedOffer(
-                        external_id=f"{center['id']}/{gpu['id']}/{GPU_COUNT}x/{pricing_type}",
-                        region=center["id"],
+                        external_id=f"{center.id}/{self.id}/{GPU_COUNT}x/{pricing_type}",
+                        region=center.id,
                         pricing_type=pricing_type,
                         price_per_gpu_hour=price,
                         currency="USD",
                         nodes_available=nodes,
-                        **specs,
+                        **self.specs,
                     )
                 )
         return offers
@@ -253,10 +279,7 @@ class _Notes:
     def warnings(self) -> list[str]:
         warnings = []
         if self.no_price:
-            warnings.append(
-                f"Held back {_count(len(self.no_price), 'RunPod price')} of 0 or missing "
-                "(a GPU is never listed as free): " + ", ".join(self.no_price) + "."
-            )
+            warnings.append(zero_price_warning(self.no_price))
         if self.nowhere:
             warnings.append(
                 "On Secure Cloud but in no data center's availability, so not listed: " + ", ".join(self.nowhere) + "."
@@ -267,7 +290,7 @@ class _Notes:
             )
         if self.community:
             warnings.append(
-                f"Held back {_count(self.community, 'Community Cloud price')}: RunPod's API gives no location "
+                f"Held back {plural(self.community, 'Community Cloud price')}: RunPod's API gives no location "
                 "for Community Cloud, and the catalog lists an offer only with its country."
             )
         if self.unknown_stock:
@@ -277,13 +300,7 @@ class _Notes:
         return warnings
 
 
-def _count(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' if count != 1 else ''}"
-
-
-def _data(document) -> dict:
-    if not isinstance(document, dict):
-        raise AdapterError("RunPod's API answered with something other than a JSON object.", permanent=True)
+def _data(document: dict) -> dict:
     errors = document.get("errors")
     if errors:
         messages = [
@@ -297,19 +314,21 @@ def _data(document) -> dict:
     return data
 
 
-def _price(value, where: str) -> Decimal | None:
+def _listing(data: dict, key: str) -> list:
+    if not isinstance(data.get(key), list):
+        raise unexpected("RunPod", f"data.{key}", "a list", data.get(key))
+    return data[key]
+
+
+def _price(value, field: str) -> Decimal | None:
     """A per-GPU-hour price; None when the API gives none."""
-    price = _shape.price(value, where)
+    price = read_price(value, field, optional=True)
     return None if price is None else to_price_places(price)
 
 
-def _whole(value, where: str) -> int | None:
+def _size(value, field: str) -> int | None:
     """A positive count (GB, vCPUs), or None when not given."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _unexpected(where, "a number", value)
-    return round(value) if value > 0 else None
+    return round(value) if read_number(value, field) else None
 
 
 def _nodes(status, notes: _Notes) -> int | None:

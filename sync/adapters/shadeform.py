@@ -35,20 +35,24 @@ What the adapter promises (docs/adapters/shadeform.md has the full mapping):
   error body or a payload where every type is malformed raises AdapterError.
 """
 
-from collections import Counter
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
+from marketplace.inventory import NormalizedOffer, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    BadEntry,
-    load_api_json,
-    none_readable,
-    read_cents,
+    RegionTable,
+    interconnect_in,
+    load_object,
+    read_list,
+    read_name,
+    read_object,
+    read_price,
+    read_whole,
+    readable,
+    show,
     to_price_places,
-    unknown_region_warning,
     whole_or_none,
     zero_price_warning,
 )
@@ -92,19 +96,16 @@ class ShadeformAdapter(Adapter):
     base_url_help = _("Shadeform's API base URL, without /v1.")
     credentials_help = _("A Shadeform API key, sent as the X-API-KEY header.")
     demo_path = "api/shadeform"
+    credentials_header, credentials_prefix = "X-API-KEY", ""
+    api_root = "/v1"
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
         """GET every instance type (available or not) with the API key in ``X-API-KEY``."""
-        headers = {"Accept": "application/json", **({"X-API-KEY": credentials} if credentials else {})}
-        return client.get(api_url(base_url), headers=headers).content
+        return client.get(self.api_url(base_url, PATH), headers=self.headers(credentials)).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize a ``/v1/instances/types`` response (see the module docstring)."""
-        document = load_api_json(
-            payload, api="Shadeform API", address="https://api.shadeform.ai", what="Shadeform API response"
-        )
-        if not isinstance(document, dict):
-            raise AdapterError("The Shadeform API response is not a JSON object.", permanent=True)
+        document = load_object(payload, what="Shadeform API response", address=self.base_url_example)
         items = document.get("instance_types")
         if not isinstance(items, list):
             raise _error_body(document) or AdapterError(
@@ -115,48 +116,26 @@ class ShadeformAdapter(Adapter):
 
         offers: list[NormalizedOffer] = []
         warnings: list[str] = []
-        regions: dict[str, NormalizedRegion] = {}
-        unknown_regions: Counter[str] = Counter()
-        unknown_names: dict[str, str] = {}
-        broken = no_region = 0
-        for index, item in enumerate(items):
-            try:
-                entry = _Entry.read(item)
-            except BadEntry as exc:
-                broken += 1
-                warnings.append(f"instance_types[{index}] skipped: {exc}.")
-                continue
-            if entry is None:
-                continue  # CPU only
+        table = RegionTable(REGIONS, api="Shadeform", noun="region")
+        free: list[str] = []
+        no_region = 0
+        entries = ((f"instance_types[{index}]", item) for index, item in enumerate(items))
+        for entry in readable(entries, _Entry.read, warnings, what="instance types in the Shadeform API response"):
             if entry.price_cents == 0:
-                warnings.append(zero_price_warning(entry.label))
+                free.append(entry.label)
                 continue
             if not entry.availability:
                 no_region += 1
-            for code, available, display_name in entry.availability:
-                if code not in REGIONS:
-                    unknown_regions[code] += 1
-                    unknown_names.setdefault(code, display_name)
-                    continue
-                country, city = REGIONS[code]
-                regions.setdefault(code, NormalizedRegion(code, country, city, display_name))
-                offers.append(entry.offer(code, available))
-        if items and broken == len(items):
-            raise none_readable(broken, "instance types in the Shadeform API response", warnings[0])
+            offers += [
+                entry.offer(code, available)
+                for code, available, display_name in entry.availability
+                if table.admit(code, display_name)
+            ]
+        if free:
+            warnings.append(zero_price_warning(free))
         if no_region:
             warnings.append(f"{no_region} instance type(s) list no region at all and give no offer.")
-        for code, count in unknown_regions.items():
-            shown = f' ("{unknown_names[code]}")' if unknown_names[code] else ""
-            warnings.append(
-                unknown_region_warning(api="Shadeform", noun="region", quoted_code=f'"{code}"{shown}', count=count)
-            )
-        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
-
-
-def api_url(base_url: str) -> str:
-    """``{base_url}/v1/instances/types``; a base URL that already ends in /v1 is accepted."""
-    base = base_url.rstrip("/").removesuffix(PATH).removesuffix("/v1")
-    return base + PATH
+        return ParsedInventory(offers=offers, regions=table.regions, warnings=warnings + table.warnings())
 
 
 class _Entry:
@@ -165,58 +144,50 @@ class _Entry:
     def __init__(self, item: dict, config: dict, *, gpus: int, price_cents: Decimal):
         self.cloud = item["cloud"]
         self.instance_type = item.get("cloud_instance_type") or item["shade_instance_type"]
-        self.label = f'Instance type "{self.cloud}:{self.instance_type}"'
+        self.label = f"instance type {show(f'{self.cloud}:{self.instance_type}')}"
         self.gpus, self.price_cents = gpus, price_cents
         form = str(_setting(item, config, "interconnect") or "").strip().lower()
         form = form if form.startswith("sxm") or form == "pcie" else ""
-        self.gpu_memory_gb = whole_or_none(_setting(item, config, "vram_per_gpu_in_gb")) or None
+        gpu_memory_gb = whole_or_none(_setting(item, config, "vram_per_gpu_in_gb")) or None
         # One gpu_type covers several GPUs ("H100" is sold as PCIe and SXM, "A100" as 40 GB PCIe
         # and SXM): the name keeps the form and memory Shadeform states, so that the alias table
         # maps "A100 pcie 40GB" and "A100 sxm4 40GB" to different models instead of guessing.
-        memory = f"{self.gpu_memory_gb}GB" if self.gpu_memory_gb else ""
-        self.gpu = " ".join(part for part in (_setting(item, config, "gpu_type"), form, memory) if part)
+        memory = f"{gpu_memory_gb}GB" if gpu_memory_gb else ""
         nvlink = _setting(item, config, "nvlink") is True
-        self.interconnect = "nvlink" if form.startswith("sxm") or nvlink else "pcie" if form == "pcie" else ""
-        self.vcpus = whole_or_none(_setting(item, config, "vcpus"))
-        self.ram_gb = whole_or_none(_setting(item, config, "memory_in_gb"))
-        self.storage_gb = whole_or_none(_setting(item, config, "storage_in_gb"))
+        self.specs = {  # the same in each of the type's offers
+            "gpu_model_raw": " ".join(part for part in (_setting(item, config, "gpu_type"), form, memory) if part),
+            "gpus_per_node": gpus,
+            "vcpus": whole_or_none(_setting(item, config, "vcpus")),
+            "ram_gb": whole_or_none(_setting(item, config, "memory_in_gb")),
+            "storage_gb": whole_or_none(_setting(item, config, "storage_in_gb")),
+            "gpu_interconnect": "nvlink" if nvlink else interconnect_in(form),
+            "gpu_memory_gb": gpu_memory_gb,
+        }
         self.availability = _availability(item)
 
     @classmethod
     def read(cls, item) -> "_Entry | None":
         """Read one instance type; None for a CPU-only type. Raises BadEntry."""
-        if not isinstance(item, dict):
-            raise BadEntry("it is not an object")
+        item = read_object(item)
         for name in ("cloud", "shade_instance_type"):
-            if not isinstance(item.get(name), str) or not item[name]:
-                raise BadEntry(f'its "{name}" is missing')
+            read_name(item.get(name), name)
         config = item.get("configuration") if isinstance(item.get("configuration"), dict) else {}
-        gpus = _setting(item, config, "num_gpus")
-        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-            raise BadEntry('its GPU count ("configuration.num_gpus") is missing or not a whole number')
+        gpus = read_whole(_setting(item, config, "num_gpus"), "configuration.num_gpus")
         if gpus == 0:
             return None
-        if not isinstance(_setting(item, config, "gpu_type"), str) or not _setting(item, config, "gpu_type"):
-            raise BadEntry('it names no GPU ("configuration.gpu_type")')
-        cents = read_cents(item.get("hourly_price"), "hourly_price")
+        read_name(_setting(item, config, "gpu_type"), "configuration.gpu_type")
+        cents = read_price(item.get("hourly_price"), "hourly_price")
         return cls(item, config, gpus=gpus, price_cents=cents)
 
     def offer(self, region: str, available: bool) -> NormalizedOffer:
-        price = to_price_places(self.price_cents / 100 / self.gpus)
         return NormalizedOffer(
             external_id=f"{self.cloud}:{self.instance_type}:{region}",
             region=region,
-            gpu_model_raw=self.gpu,
-            gpus_per_node=self.gpus,
             pricing_type="on_demand",
-            price_per_gpu_hour=price,
+            price_per_gpu_hour=to_price_places(self.price_cents / 100 / self.gpus),
             currency="USD",
             nodes_available=None if available else 0,
-            vcpus=self.vcpus,
-            ram_gb=self.ram_gb,
-            storage_gb=self.storage_gb,
-            gpu_interconnect=self.interconnect,
-            gpu_memory_gb=self.gpu_memory_gb,
+            **self.specs,
         )
 
 
@@ -227,13 +198,9 @@ def _setting(item: dict, config: dict, name: str):
 
 def _availability(item: dict) -> list[tuple[str, bool, str]]:
     """``(region, available, display name)`` of the on-demand entries, first one per region."""
-    listed = item.get("availability") or []
-    if not isinstance(listed, list):
-        raise BadEntry('its "availability" is not a list')
     seen: dict[str, tuple[str, bool, str]] = {}
-    for entry in listed:
-        if not isinstance(entry, dict) or not isinstance(entry.get("region"), str) or not entry["region"]:
-            raise BadEntry("an availability entry has no region")
+    for entry in read_list(item.get("availability"), "availability", optional=True):
+        read_name(entry.get("region") if isinstance(entry, dict) else None, "availability[].region")
         if entry.get("rental_type") not in (None, "on_demand"):
             continue  # spot entries: the reference documents no price for them
         display_name = entry.get("display_name") if isinstance(entry.get("display_name"), str) else ""

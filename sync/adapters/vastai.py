@@ -30,9 +30,10 @@ How an offer is read (docs/adapters/vastai.md has the field table):
 - Some GPU names exist in two memory sizes on Vast (``A100 SXM4`` 40 or 80 GB, ...): for those the
   size from ``gpu_ram`` is appended ("A100 SXM4 80GB") so the alias table maps them correctly.
 - Offers with no GPU (``num_gpus`` 0 or no ``gpu_name``) are ignored.
+- An offer that cannot be read (a price that is not one, no machine id, a field of the wrong
+  type) is skipped with a warning naming it; an answer without an ``offers`` list, an error body,
+  or one where no offer can be read fails the sync.
 """
-
-from decimal import Decimal
 
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -40,8 +41,19 @@ from django_countries import countries
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
-from sync.adapters.feed import load_json
-from sync.adapters.reading import AnswerShape, show, to_price_places
+from sync.adapters.reading import (
+    load_object,
+    plural,
+    read_number,
+    read_object,
+    read_price,
+    read_whole,
+    readable,
+    show,
+    some,
+    to_price_places,
+    zero_price_warning,
+)
 
 SEARCH_PATH = "/api/v0/bundles/"
 # The request body: the query of ``vastai search offers`` with its defaults, cheapest first.
@@ -59,10 +71,6 @@ SEARCH_QUERY = {
 # Vast GPU names that cover several memory sizes: the size is appended before alias lookup.
 NAMES_WITH_MEMORY_SIZES = frozenset({"A100 SXM4", "A100 PCIE", "Tesla V100"})
 
-# Checks on the answer's shape; their errors say "Vast.ai's answer is not as expected: ...".
-_shape = AnswerShape("Vast.ai")
-_number, _price, _unexpected = _shape.number, _shape.price, _shape.unexpected
-
 
 class VastAiAdapter(Adapter):
     kind = "vastai"
@@ -73,116 +81,126 @@ class VastAiAdapter(Adapter):
     demo_path = "api/vastai"
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
-        url = base_url.rstrip("/") + SEARCH_PATH
-        headers = {"Accept": "application/json", **self.bearer_headers(credentials)}
-        return client.post(url, headers=headers, json=SEARCH_QUERY).content
+        url = self.api_url(base_url, SEARCH_PATH)
+        return client.post(url, headers=self.headers(credentials), json=SEARCH_QUERY).content
 
     def parse(self, payload: bytes) -> ParsedInventory:
-        document = load_json(payload, what="Vast.ai API response")
-        if not isinstance(document, dict):
-            raise AdapterError("Vast.ai's API answered with something other than a JSON object.", permanent=True)
-        offers = document.get("offers")
-        if not isinstance(offers, list):
+        document = load_object(payload, what="Vast.ai API response", address=self.base_url_example)
+        listing = document.get("offers")
+        if not isinstance(listing, list):
             message = document.get("msg") or document.get("error")
             if isinstance(message, str) and message:
                 raise AdapterError(f"Vast.ai's API returned an error: {message}")
             raise AdapterError('Vast.ai\'s answer has no "offers" list: this is not an offers search.', permanent=True)
 
-        chosen: dict[tuple[int, int], tuple[Decimal, list[NormalizedOffer]]] = {}
-        regions: dict[str, NormalizedRegion] = {}
-        no_country: list[str] = []
+        chosen: dict[tuple[int, int], _Entry] = {}
+        warnings: list[str] = []
         free: list[str] = []
+        no_country: list[str] = []
         duplicates = 0
-        for index, item in enumerate(offers):
-            where = f"offers[{index}]"
-            _shape.require_dict(item, where)
-            num_gpus = int(_number(item, "num_gpus", where, required=True))
-            gpu_name = item.get("gpu_name")
-            if num_gpus < 1 or not isinstance(gpu_name, str) or not gpu_name.strip():
-                continue  # no GPU: not something the catalog lists
-            machine_id = _identifier(item, "machine_id", where)
-            offer_id = _identifier(item, "id", where)
-            total = _price(item.get("dph_total"), f"{where}.dph_total", required=True)
-            if not total:
-                free.append(f"offer {offer_id}")
+        entries = ((f"offers[{index}]", item) for index, item in enumerate(listing))
+        for entry in readable(entries, _Entry.read, warnings, what="offers in the Vast.ai API response"):
+            if not entry.total:
+                free.append(f"offer {entry.offer_id}")
                 continue
-            country = _country(item.get("geolocation"))
-            if country is None:
-                no_country.append(f"offer {offer_id} ({show(item.get('geolocation'))})")
+            if entry.country is None:
+                no_country.append(f"offer {entry.offer_id} ({show(entry.geolocation)})")
                 continue
-
-            region = f"vast-{country.lower()}"
-            if region not in regions:
-                with translation.override("en"):  # parsing must not depend on the reader's language
-                    regions[region] = NormalizedRegion(code=region, country=country, name=str(countries.name(country)))
-            gpu_ram = _number(item, "gpu_ram", where)
-            memory_gb = round(gpu_ram / 1024) if gpu_ram else None
-            raw_name = gpu_name.strip()
-            if raw_name in NAMES_WITH_MEMORY_SIZES and memory_gb:
-                raw_name = f"{raw_name} {memory_gb}GB"
-            vcpus, cpu_ram, disk = (
-                _number(item, key, where) for key in ("cpu_cores_effective", "cpu_ram", "disk_space")
-            )
-            nvlink = _number(item, "bw_nvlink", where)
-            available = item.get("rentable", True) is True and not item.get("rented")
-            common = {
-                "region": region,
-                "gpu_model_raw": raw_name,
-                "gpus_per_node": num_gpus,
-                "currency": "USD",
-                "nodes_available": 1 if available else 0,
-                "nodes_total": 1,
-                "vcpus": round(vcpus) if vcpus else None,
-                "ram_gb": round(cpu_ram / 1024) if cpu_ram else None,
-                "storage_gb": round(disk) if disk else None,
-                "gpu_interconnect": "nvlink" if num_gpus > 1 and nvlink else "",
-                "gpu_memory_gb": memory_gb,
-            }
-            key = f"machine:{machine_id}:{num_gpus}x"
-            found = [
-                NormalizedOffer(
-                    external_id=f"{key}:on_demand",
-                    pricing_type="on_demand",
-                    price_per_gpu_hour=_per_gpu(total, num_gpus),
-                    **common,
-                )
-            ]
-            bid = _price(item.get("min_bid"), f"{where}.min_bid")
-            if bid:
-                found.append(
-                    NormalizedOffer(
-                        external_id=f"{key}:spot",
-                        pricing_type="spot",
-                        price_per_gpu_hour=_per_gpu(bid, num_gpus),
-                        **common,
-                    )
-                )
-            previous = chosen.get((machine_id, num_gpus))
+            previous = chosen.get(entry.machine)
             if previous is not None:
                 duplicates += 1
-                if previous[0] <= total:
-                    continue
-            chosen[(machine_id, num_gpus)] = (total, found)
+            if previous is None or entry.total < previous.total:
+                chosen[entry.machine] = entry
 
-        warnings = []
         if free:
-            warnings.append(f"Held back {_count(free, 'offer')} priced at 0 (never listed as free): {_some(free)}.")
+            warnings.append(zero_price_warning(free))
         if no_country:
             warnings.append(
-                f"Held back {_count(no_country, 'offer')} whose geolocation gives no known country: "
-                f"{_some(no_country)}."
+                f"Held back {plural(len(no_country), 'offer')} whose geolocation gives no known country: "
+                f"{some(no_country)}."
             )
         if duplicates:
             warnings.append(
-                f"{_count(range(duplicates), 'offer')} repeated a machine and GPU count already listed: "
+                f"{plural(duplicates, 'offer')} repeated a machine and GPU count already listed: "
                 "the cheaper one was kept."
             )
-        used = {offer.region for _, found in chosen.values() for offer in found}
+        countries_used = dict.fromkeys(entry.country for entry in chosen.values())
+        with translation.override("en"):  # parsing must not depend on the reader's language
+            regions = [
+                NormalizedRegion(code=_region(code), country=code, name=str(countries.name(code)))
+                for code in countries_used
+            ]
         return ParsedInventory(
-            offers=[offer for _, found in chosen.values() for offer in found],
-            regions=[region for code, region in regions.items() if code in used],
+            offers=[offer for entry in chosen.values() for offer in entry.offers()],
+            regions=regions,
             warnings=warnings,
         )
+
+
+class _Entry:
+    """One offer of the search: one machine's bundle of ``num_gpus`` GPUs."""
+
+    def __init__(self, item: dict, *, num_gpus: int, gpu_name: str):
+        self.machine = (read_whole(item.get("machine_id"), "machine_id"), num_gpus)
+        self.offer_id = read_whole(item.get("id"), "id")
+        self.total = read_price(item.get("dph_total"), "dph_total")
+        self.bid = read_price(item.get("min_bid"), "min_bid", optional=True)
+        self.geolocation = item.get("geolocation")
+        self.country = _country(self.geolocation)
+        gpu_ram, vcpus, cpu_ram, disk, nvlink = (
+            read_number(item.get(key), key)
+            for key in ("gpu_ram", "cpu_cores_effective", "cpu_ram", "disk_space", "bw_nvlink")
+        )
+        self.gpu_memory_gb = round(gpu_ram / 1024) if gpu_ram else None
+        self.gpu = (
+            f"{gpu_name} {self.gpu_memory_gb}GB"
+            if gpu_name in NAMES_WITH_MEMORY_SIZES and self.gpu_memory_gb
+            else gpu_name
+        )
+        self.vcpus = round(vcpus) if vcpus else None
+        self.ram_gb = round(cpu_ram / 1024) if cpu_ram else None
+        self.storage_gb = round(disk) if disk else None
+        self.interconnect = "nvlink" if num_gpus > 1 and nvlink else ""
+        self.available = item.get("rentable", True) is True and not item.get("rented")
+
+    @classmethod
+    def read(cls, item) -> "_Entry | None":
+        """Read one offer; None for an offer with no GPU. Raises BadEntry."""
+        item = read_object(item)
+        num_gpus = read_whole(item.get("num_gpus"), "num_gpus")
+        gpu_name = item.get("gpu_name")
+        if num_gpus < 1 or not isinstance(gpu_name, str) or not gpu_name.strip():
+            return None  # no GPU: not something the catalog lists
+        return cls(item, num_gpus=num_gpus, gpu_name=gpu_name.strip())
+
+    def offers(self) -> list[NormalizedOffer]:
+        """The on-demand offer, and the spot one when there is a minimum bid."""
+        machine_id, num_gpus = self.machine
+        prices = {"on_demand": self.total, "spot": self.bid}
+        return [
+            NormalizedOffer(
+                external_id=f"machine:{machine_id}:{num_gpus}x:{pricing_type}",
+                region=_region(self.country),
+                gpu_model_raw=self.gpu,
+                gpus_per_node=num_gpus,
+                pricing_type=pricing_type,
+                price_per_gpu_hour=to_price_places(price / num_gpus),
+                currency="USD",
+                nodes_available=1 if self.available else 0,
+                nodes_total=1,
+                vcpus=self.vcpus,
+                ram_gb=self.ram_gb,
+                storage_gb=self.storage_gb,
+                gpu_interconnect=self.interconnect,
+                gpu_memory_gb=self.gpu_memory_gb,
+            )
+            for pricing_type, price in prices.items()
+            if price
+        ]
+
+
+def _region(country: str) -> str:
+    return f"vast-{country.lower()}"
 
 
 def _country(geolocation) -> str | None:
@@ -193,23 +211,3 @@ def _country(geolocation) -> str | None:
     if len(code) == 2 and countries.name(code):
         return code
     return countries.by_name(geolocation.strip()) or None
-
-
-def _identifier(item: dict, key: str, where: str) -> int:
-    value = item.get(key)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _unexpected(f"{where}.{key}", "a whole number", value)
-    return value
-
-
-def _per_gpu(total: Decimal, num_gpus: int) -> Decimal:
-    return to_price_places(total / num_gpus)
-
-
-def _count(items, noun: str) -> str:
-    return f"{len(items)} {noun}{'s' if len(items) != 1 else ''}"
-
-
-def _some(items: list[str], limit: int = 5) -> str:
-    shown = ", ".join(items[:limit])
-    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")

@@ -38,28 +38,36 @@ What the adapter promises (docs/adapters/verda.md has the full mapping):
 - price per GPU-hour = price per instance-hour / number_of_gpus, in the type's currency (USD);
 - CPU-only types are ignored; a price of 0 is held back with a warning; a location missing
   from LOCATIONS is held back with a warning naming it;
-- one malformed type is skipped with a warning; a payload of the wrong shape, an error body
-  or a payload where every type is malformed raises AdapterError.
+- one malformed type, or location of an availability list, is skipped with a warning; a payload
+  of the wrong shape, an error body or a payload where every type (or every location of a list)
+  is malformed raises AdapterError.
 """
 
 import json
 import re
-from collections import Counter
 from decimal import Decimal
 from typing import ClassVar
 
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
+from marketplace.inventory import NormalizedOffer, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
     BadEntry,
-    load_api_json,
-    none_readable,
-    read_cents,
+    RegionTable,
+    interconnect_in,
+    load_json,
+    load_object,
+    read_list,
+    read_name,
+    read_object,
+    read_price,
+    read_whole,
+    readable,
+    show,
     to_price_places,
-    unknown_region_warning,
     whole_or_none,
+    zero_price_warning,
 )
 
 OAUTH_PATH = "/v1/oauth2/token"
@@ -85,6 +93,7 @@ class VerdaAdapter(Adapter):
     base_url_help = _("Verda's (DataCrunch's) API base URL, without /v1.")
     credentials_help = _("Your OAuth client id and secret, joined by a colon: “client_id:client_secret”.")
     demo_path = "api/verda"
+    api_root = "/v1"
 
     # Where a type free nowhere is shown as sold out; narrow it to list such types in fewer places.
     sold_out_locations: ClassVar[tuple[str, ...]] = tuple(LOCATIONS)
@@ -98,36 +107,34 @@ class VerdaAdapter(Adapter):
                 "(both from the Verda dashboard).",
                 permanent=True,
             )
-        base = api_base(base_url)
         token = client.post(
-            base + OAUTH_PATH,
-            headers={"Accept": "application/json"},
+            self.api_url(base_url, OAUTH_PATH),
+            headers=self.headers(""),
             json={"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret},
         )
-        answer = _load(token.content, what="token")
+        answer = load_json(token.content, what="Verda token answer", address=self.base_url_example)
         access_token = answer.get("access_token") if isinstance(answer, dict) else None
         if not isinstance(access_token, str) or not access_token:
             raise _error_body(answer) or AdapterError(
                 "The Verda token endpoint answered without an access token.", permanent=True
             )
-        headers = {"Accept": "application/json", "Authorization": f"Bearer {access_token}"}
+        headers = self.headers(access_token)
+        types_url, availability_url = self.api_url(base_url, TYPES_PATH), self.api_url(base_url, AVAILABILITY_PATH)
         combined = {
-            "instance_types": client.get(base + TYPES_PATH, headers=headers, params={"currency": "usd"}),
-            "availability": client.get(base + AVAILABILITY_PATH, headers=headers, params={"is_spot": "false"}),
-            "spot_availability": client.get(base + AVAILABILITY_PATH, headers=headers, params={"is_spot": "true"}),
+            "instance_types": client.get(types_url, headers=headers, params={"currency": "usd"}),
+            "availability": client.get(availability_url, headers=headers, params={"is_spot": "false"}),
+            "spot_availability": client.get(availability_url, headers=headers, params={"is_spot": "true"}),
         }
-        return json.dumps({part: _load(response.content, what=part) for part, response in combined.items()}).encode()
+        return json.dumps(
+            {
+                part: load_json(response.content, what=f"Verda {part}", address=self.base_url_example)
+                for part, response in combined.items()
+            }
+        ).encode()
 
     def parse(self, payload: bytes) -> ParsedInventory:
         """Normalize the combined payload (see the module docstring)."""
-        document = _load(payload, what="payload")
-        if not isinstance(document, dict):
-            raise AdapterError(
-                "The Verda payload must be the combined JSON object "
-                '{"instance_types": [...], "availability": [...], "spot_availability": [...]} '
-                "(see docs/adapters/verda.md); this is not an object.",
-                permanent=True,
-            )
+        document = load_object(payload, what="Verda payload", address=self.base_url_example)
         if error := _error_body(document):
             raise error
         missing = [part for part in ("instance_types", "availability", "spot_availability") if part not in document]
@@ -141,52 +148,28 @@ class VerdaAdapter(Adapter):
         types = document["instance_types"]
         if not isinstance(types, list):
             raise _error_body(types) or AdapterError('The Verda "instance_types" is not a list.', permanent=True)
-        free = {plan: _free_locations(document[part], part) for plan, _, part in PLANS}
+        warnings: list[str] = []
+        free = {plan: _free_locations(document[part], part, warnings) for plan, _, part in PLANS}
 
         offers: list[NormalizedOffer] = []
-        warnings: list[str] = []
-        regions: dict[str, NormalizedRegion] = {}
-        unknown: Counter[str] = Counter()
-        broken = 0
-        for index, item in enumerate(types):
-            try:
-                entry = _Entry.read(item)
-            except BadEntry as exc:
-                broken += 1
-                name = item.get("instance_type") if isinstance(item, dict) else None
-                warnings.append(f"{_label(name, index)} skipped: {exc}.")
-                continue
-            if entry is None:
-                continue  # CPU only
+        table = RegionTable(LOCATIONS, api="Verda", noun="location")
+        zero_priced: list[str] = []
+        entries = ((_label(item, index), item) for index, item in enumerate(types))
+        for entry in readable(entries, _Entry.read, warnings, what="instance types in the Verda payload"):
             for plan, price_field, _availability in PLANS:
                 price = entry.prices[plan]
                 where = [code for code, listed in free[plan].items() if entry.instance_type in listed]
                 if price is None or (plan == "spot" and price == 0 and not where):
                     continue  # no such plan for this type
                 if price == 0:
-                    warnings.append(
-                        f"{_label(entry.instance_type)} has a {price_field} of 0: its {plan.replace('_', '-')} "
-                        "offers are held back (a zero price is a placeholder, not an offer)."
-                    )
+                    zero_priced.append(f"instance type {show(entry.instance_type)} ({price_field})")
                     continue
                 nodes_available = None if where else 0
-                for code in where or self.sold_out_locations:
-                    if code not in LOCATIONS:
-                        unknown[code] += 1
-                        continue
-                    country, city, name = LOCATIONS[code]
-                    regions.setdefault(code, NormalizedRegion(code, country, city, name))
-                    offers.append(entry.offer(plan, code, nodes_available))
-        if types and broken == len(types):
-            raise none_readable(broken, "instance types in the Verda payload", warnings[0])
-        for code, count in unknown.items():
-            warnings.append(unknown_region_warning(api="Verda", noun="location", quoted_code=f'"{code}"', count=count))
-        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
-
-
-def api_base(base_url: str) -> str:
-    """The API root without /v1: ``https://api.verda.com`` and ``https://api.verda.com/v1`` both work."""
-    return base_url.rstrip("/").removesuffix("/v1")
+                locations = where or self.sold_out_locations
+                offers += [entry.offer(plan, code, nodes_available) for code in locations if table.admit(code)]
+        if zero_priced:
+            warnings.append(zero_price_warning(zero_priced))
+        return ParsedInventory(offers=offers, regions=table.regions, warnings=warnings + table.warnings())
 
 
 class _Entry:
@@ -201,86 +184,65 @@ class _Entry:
             (str(value).strip() for value in (item.get("name"), description, item.get("model")) if value), ""
         )
         self.currency = str(item.get("currency") or "usd").upper()
-        self.vcpus = _size(item, "cpu", "number_of_cores")
-        self.ram_gb = _size(item, "memory", "size_in_gigabytes")
-        self.storage_gb = _size(item, "storage", "size_in_gigabytes")
         vram = _size(item, "gpu_memory", "size_in_gigabytes")  # the whole machine's, not one GPU's
-        self.gpu_memory_gb = vram // gpus if vram else None
-        form = self.gpu.lower()
-        self.interconnect = "nvlink" if "sxm" in form else "pcie" if "pcie" in form else ""
+        self.specs = {  # the same in each of the type's offers
+            "gpu_model_raw": self.gpu,
+            "gpus_per_node": gpus,
+            "vcpus": _size(item, "cpu", "number_of_cores"),
+            "ram_gb": _size(item, "memory", "size_in_gigabytes"),
+            "storage_gb": _size(item, "storage", "size_in_gigabytes"),
+            "gpu_interconnect": interconnect_in(self.gpu),
+            "gpu_memory_gb": vram // gpus if vram else None,
+        }
 
     @classmethod
     def read(cls, item) -> "_Entry | None":
         """Read one instance type; None for a CPU-only type. Raises BadEntry."""
-        if not isinstance(item, dict):
-            raise BadEntry("it is not an object")
-        if not isinstance(item.get("instance_type"), str) or not item["instance_type"]:
-            raise BadEntry('its "instance_type" is missing')
-        gpus = item.get("gpu", {}).get("number_of_gpus") if isinstance(item.get("gpu"), dict) else None
-        if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
-            raise BadEntry('its GPU count ("gpu.number_of_gpus") is missing or not a whole number')
+        read_name(read_object(item).get("instance_type"), "instance_type")
+        gpu = item.get("gpu") if isinstance(item.get("gpu"), dict) else {}
+        gpus = read_whole(gpu.get("number_of_gpus"), "gpu.number_of_gpus")
         if gpus == 0:
             return None
-        prices = {plan: _price(item.get(field), field) for plan, field, _availability in PLANS}
-        if prices["on_demand"] is None:
-            raise BadEntry('its "price_per_hour" is missing')
+        prices = {plan: read_price(item.get(field), field, optional=plan == "spot") for plan, field, _ in PLANS}
         entry = cls(item, gpus=gpus, prices=prices)
         if not entry.gpu:
             raise BadEntry('it names no GPU ("name", "gpu.description" or "model")')
         return entry
 
     def offer(self, plan: str, location: str, nodes_available: int | None) -> NormalizedOffer:
-        price = to_price_places(self.prices[plan] / self.gpus)
         return NormalizedOffer(
             external_id=f"{self.instance_type}:{location}:{plan}",
             region=location,
-            gpu_model_raw=self.gpu,
-            gpus_per_node=self.gpus,
             pricing_type=plan,
-            price_per_gpu_hour=price,
+            price_per_gpu_hour=to_price_places(self.prices[plan] / self.gpus),
             currency=self.currency,
             nodes_available=nodes_available,
-            vcpus=self.vcpus,
-            ram_gb=self.ram_gb,
-            storage_gb=self.storage_gb,
-            gpu_interconnect=self.interconnect,
-            gpu_memory_gb=self.gpu_memory_gb,
+            **self.specs,
         )
-
-
-def _price(value, field: str) -> Decimal | None:
-    """A price per instance-hour, given as a string ("2.19") or a number; None when absent."""
-    if value is None or value == "":
-        return None
-    return read_cents(value, field)
 
 
 def _size(item: dict, group: str, field: str) -> int | None:
     return whole_or_none(item.get(group).get(field) if isinstance(item.get(group), dict) else None)
 
 
-def _free_locations(listing, part: str) -> dict[str, set[str]]:
+def _free_locations(listing, part: str, warnings: list[str]) -> dict[str, set[str]]:
     """``{location_code: {instance types free there}}`` from an instance-availability answer."""
     if not isinstance(listing, list):
         raise _error_body(listing) or AdapterError(
             f'The Verda "{part}" must be the list GET /v1/instance-availability returns.', permanent=True
         )
     free: dict[str, set[str]] = {}
-    for index, location in enumerate(listing):
-        code = location.get("location_code") if isinstance(location, dict) else None
-        names = location.get("availabilities") if isinstance(location, dict) else None
-        if not isinstance(code, str) or not code or not isinstance(names, list):
-            raise AdapterError(
-                f'The Verda "{part}"[{index}] is not a {{"location_code", "availabilities"}} object.', permanent=True
-            )
+    entries = ((f"{part}[{index}]", location) for index, location in enumerate(listing))
+    for code, names in readable(entries, _location, warnings, what=f'locations in the Verda "{part}"'):
         free.setdefault(code, set()).update(name for name in names if isinstance(name, str))
     return free
 
 
-def _load(payload: bytes, *, what: str):
-    return load_api_json(
-        payload, api="Verda API", address="https://api.verda.com", what=f"Verda {what}", detail=f" ({what})"
-    )
+def _location(item) -> tuple[str, list]:
+    """One location of an instance-availability answer: its code and the instance types free there."""
+    location = read_object(item)
+    code = read_name(location.get("location_code"), "location_code")
+    return code, read_list(location.get("availabilities"), "availabilities")
 
 
 def _error_body(document) -> AdapterError | None:
@@ -294,7 +256,7 @@ def _error_body(document) -> AdapterError | None:
     )
 
 
-def _label(name, index: int | None = None) -> str:
-    if isinstance(name, str) and name:
-        return f'Instance type "{name[:60]}"'
-    return f"instance_types[{index}]"
+def _label(item, index: int) -> str:
+    """How a skipped instance type is named: by its name when it has one."""
+    name = item.get("instance_type") if isinstance(item, dict) else None
+    return f"Instance type {show(name)}" if isinstance(name, str) and name else f"instance_types[{index}]"

@@ -1,32 +1,22 @@
-"""Hyperstack's flavors, pricebook and stock: parsing, errors, and fetch + parse over real HTTP."""
+"""Hyperstack: the combined flavors, pricebook and stock, exact offers from saved answers, error
+envelopes, a sync and the review queue. What every adapter promises is in test_adapter_contract.py."""
 
-import json
-import threading
-from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.core.servers.basehttp import ThreadedWSGIServer
-from django.core.wsgi import get_wsgi_application
-from django.test import Client
-from django.test.testcases import QuietWSGIRequestHandler
 from django.utils import timezone
 
-from demo.api_hyperstack import flavors_answer, pricebook_answer, stocks_answer
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
-from marketplace.models import GpuAlias, GpuModel, GpuNameReview, Offer
-from portal.lib.http import CredentialsRejected, GuardedClient
+from marketplace.models import GpuModel, GpuNameReview, Offer
+from portal.lib.http import GuardedClient
 from portal.testing import Reply
 from sync.adapters.base import AdapterError
-from sync.adapters.hyperstack import HyperstackAdapter
-from sync.adapters.registry import get_adapter
 from sync.engine import inventory_fetch, sync_connection_run
-from sync.models import SyncConnection, SyncRun
+from sync.models import SyncRun
 from sync.services import gpu_name_review_map
-from sync.tests.support import PAYLOADS, payload
+from sync.tests.support import document, expected_offer, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "hyperstack"
 SAVED = "hyperstack/combined.json"
 # NVIDIA A16: a real GPU that the catalogue does not list. The saved answers have one flavor with
 # it, so the tests see the review queue at work: its offer is held back, never guessed.
@@ -34,20 +24,7 @@ UNKNOWN_GPU = "A16"
 
 
 def flavor(region, name, gpu, gpus, price, nodes, *, vcpus, ram, storage, link) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"{region}/{name}",
-        region=region,
-        gpu_model_raw=gpu,
-        gpus_per_node=gpus,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal(price),
-        currency="USD",
-        nodes_available=nodes,
-        vcpus=vcpus,
-        ram_gb=ram,
-        storage_gb=storage,
-        gpu_interconnect=link,
-    )
+    return expected_offer(f"{region}/{name}", region, price, nodes, gpu, gpus, vcpus, ram, storage, link)
 
 
 EXPECTED_OFFERS = [
@@ -74,27 +51,12 @@ EXPECTED_OFFERS = [
 ]  # fmt: skip
 
 
-def parse(document) -> object:
-    data = document if isinstance(document, bytes) else json.dumps(document).encode()
-    return HyperstackAdapter().parse(data)
-
-
-def parse_error(document) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(document)
-    return caught.value
-
-
 def combined(**changes) -> dict:
-    return {**json.loads(payload(SAVED)), **changes}
-
-
-def test_it_is_registered_as_hyperstack():
-    assert isinstance(get_adapter("hyperstack"), HyperstackAdapter)
+    return {**document(SAVED), **changes}
 
 
 def test_saved_answers_give_exact_offers_regions_and_warnings():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == EXPECTED_OFFERS
     assert inventory.regions == [
@@ -104,34 +66,23 @@ def test_saved_answers_give_exact_offers_regions_and_warnings():
     ]
     assert inventory.warnings == [
         "Held back (no price in Hyperstack's pricebook): H200-141G-SXM5 (1 flavor).",
-        "Held back (priced at 0 in Hyperstack's pricebook, never listed as free): RTX-A4000 (1 flavor).",
+        "Held back, with a price of 0 or none (a GPU is never listed as free): RTX-A4000 (1 flavor).",
         'Hyperstack region "FINLAND-1" is not in the portal\'s table of Hyperstack regions, so its country is '
         'unknown: its offer is held back until a region "FINLAND-1" is added on the dashboard.',
     ]
 
 
-def test_every_gpu_name_resolves_but_the_deliberately_unknown_one(db):
-    # A new Hyperstack name the alias table lacks fails here: add it to the catalogue's aliases.
-    now = timezone.now()
-    demo = {"flavors": flavors_answer(now=now), "pricebook": pricebook_answer(), "stocks": stocks_answer(now=now)}
-    names = {offer.gpu_model_raw for offer in parse(payload(SAVED)).offers + parse(demo).offers}
-
-    unresolved = {name for name in names if GpuAlias.objects.resolve(name) is None}
-
-    assert unresolved == {UNKNOWN_GPU}
-
-
 def test_the_combined_payload_is_the_three_saved_answers():
-    saved = {part: json.loads(payload(f"hyperstack/{part}.json")) for part in ("flavors", "pricebook", "stocks")}
+    saved = {part: document(f"hyperstack/{part}.json") for part in ("flavors", "pricebook", "stocks")}
 
-    assert json.loads(payload(SAVED)) == saved
+    assert document(SAVED) == saved
 
 
 def test_an_odd_price_for_something_else_does_not_fail_the_sync():
     document = combined()
     document["pricebook"].append({"id": 99, "name": "Object-Storage", "value": "n/a", "original_value": "n/a"})
 
-    assert parse(document).offers == EXPECTED_OFFERS
+    assert parse(KIND, document).offers == EXPECTED_OFFERS
 
 
 @pytest.mark.parametrize(
@@ -140,50 +91,90 @@ def test_an_odd_price_for_something_else_does_not_fail_the_sync():
         ({"flavors": []}, 'the /core/flavors answer should be an object with a "data" list, not []'),
         ({"stocks": {"stock": []}}, 'the /core/stocks answer should be an object with a "stocks" list'),
         ({"pricebook": {"data": []}}, "the /pricebook answer should be a list"),
-        ({"flavors": {"status": True, "data": [{"gpu": "L40"}]}}, "flavors.data[0].flavors should be a list, not null"),
         (
-            {"flavors": {"status": True, "data": [{"gpu": "L40", "flavors": [{"gpu": "L40", "gpu_count": "1"}]}]}},
-            'flavors.data[0].flavors[0].gpu_count should be a number, not "1"',
+            {"flavors": {"status": True, "data": [{"gpu": "L40"}]}},
+            "None of the 1 groups of flavors in Hyperstack's /core/flavors answer could be read: flavors.data[0] "
+            'skipped: its "flavors" is missing.',
         ),
         (
-            {"pricebook": [{"id": 1, "name": "H100-80G-PCIe", "value": "about two", "original_value": None}]},
-            'pricebook[0].value should be a price, not "about two"',
+            {"flavors": {"status": True, "data": [{"gpu": "L40", "flavors": [{"gpu": "L40", "gpu_count": "1"}]}]}},
+            "None of the 1 flavors in Hyperstack's /core/flavors answer could be read: flavors.data[0].flavors[0] "
+            'skipped: its "gpu_count" "1" is not a whole number.',
         ),
     ],
 )
 def test_a_payload_of_the_wrong_shape_is_refused_clearly(changes, message):
-    error = parse_error(combined(**changes))
+    error = refusal(KIND, combined(**changes))
 
     assert message in str(error)
     assert error.permanent
 
 
+def l40(document) -> dict:
+    return document["flavors"]["data"][3]["flavors"][0]  # the only L40 flavor, n3-L40x1 in NORWAY-1
+
+
+@pytest.mark.parametrize(
+    ("change", "warning"),
+    [
+        (lambda d: l40(d).update(gpu_count="1"), 'flavors.data[3].flavors[0] skipped: its "gpu_count" "1" is not a '
+         "whole number."),
+        (lambda d: l40(d).update(name=None), 'flavors.data[3].flavors[0] skipped: its "name" is missing.'),
+        (lambda d: l40(d).update(ram="lots"), 'flavors.data[3].flavors[0] skipped: its "ram" "lots" is not a number.'),
+        (lambda d: d["pricebook"][2].update(value="about two"), 'flavors.data[3].flavors[0] skipped: its '
+         '"pricebook[2].value" "about two" is not a price.'),
+        (lambda d: d["flavors"]["data"][3].update(flavors=None), 'flavors.data[3] skipped: its "flavors" is missing.'),
+    ],
+)  # fmt: skip
+def test_a_flavor_that_cannot_be_read_is_skipped_with_a_warning_naming_it(change, warning):
+    document = combined()
+    change(document)
+
+    inventory = parse(KIND, document)
+
+    assert inventory.offers == [offer for offer in EXPECTED_OFFERS if offer.external_id != "NORWAY-1/n3-L40x1"]
+    assert inventory.warnings[0] == warning
+
+
+def test_a_pricebook_entry_that_cannot_be_read_is_skipped_with_a_warning():
+    document = combined()
+    document["pricebook"].insert(3, {"id": 98, "value": "1.00"})
+
+    inventory = parse(KIND, document)
+
+    assert inventory.offers == EXPECTED_OFFERS
+    assert inventory.warnings[0] == 'pricebook[3] skipped: its "name" is missing.'
+
+
+def test_a_stock_entry_that_cannot_be_read_is_skipped_and_its_counts_are_unknown():
+    document = combined()
+    document["stocks"]["stocks"][1]["models"] = None  # NORWAY-1
+
+    inventory = parse(KIND, document)
+
+    counts = {offer.external_id: offer.nodes_available for offer in inventory.offers}
+    assert (counts["NORWAY-1/n3-A100x8"], counts["NORWAY-1/n1-A16x1"], counts["CANADA-1/n3-H100x1"]) == (
+        None,
+        None,
+        120,
+    )
+    assert inventory.warnings[0] == 'stocks[1] skipped: its "models" is missing.'
+
+
 def test_an_error_envelope_gives_hyperstacks_message():
-    error = parse_error(combined(flavors={"status": False, "message": "Region not found", "data": None}))
+    error = refusal(KIND, combined(flavors={"status": False, "message": "Region not found", "data": None}))
 
     assert str(error) == "Hyperstack's /core/flavors returned an error: Region not found"
 
 
-@pytest.mark.parametrize(
-    ("body", "message"),
-    [
-        (b"", "The Hyperstack data is empty."),
-        (payload("error_page.html"), "returned an HTML page instead of JSON"),
-        (b'{"flavors": {"status": true, "data": [', "is not valid JSON"),
-        (b'{"flavors": {}}', 'it needs "flavors", "pricebook" and "stocks"'),
-    ],
-)
-def test_html_empty_truncated_and_foreign_payloads_are_refused(body, message):
-    assert message in str(parse_error(body))
+def test_a_payload_without_the_three_answers_is_refused():
+    error = refusal(KIND, {"flavors": {}})
+
+    assert 'it needs "flavors", "pricebook" and "stocks"' in str(error)
+    assert error.permanent
 
 
 # --- Over HTTP ----------------------------------------------------------------------------------
-
-
-def hyperstack_connection(base_url: str, key: str = "hs-test-key") -> SyncConnection:
-    connection = SyncConnection(kind="hyperstack", name="Hyperstack", base_url=base_url)
-    connection.set_credentials(key)
-    return connection
 
 
 @pytest.fixture
@@ -194,42 +185,19 @@ def hyperstack_api(local_server):
     return local_server
 
 
-def test_fetch_gets_the_three_endpoints_with_the_api_key_header(hyperstack_api):
-    adapter = HyperstackAdapter()
-
-    with GuardedClient(allow_private=True) as client:
-        body = inventory_fetch(connection=hyperstack_connection(hyperstack_api.url("/v1/")), client=client)
-
-    assert [(request.method, request.path) for request in hyperstack_api.requests] == [
-        ("GET", "/v1/core/flavors"),
-        ("GET", "/v1/pricebook"),
-        ("GET", "/v1/core/stocks"),
-    ]
-    assert {request.headers["api_key"] for request in hyperstack_api.requests} == {"hs-test-key"}
-    assert all("Authorization" not in request.headers for request in hyperstack_api.requests)
-    assert json.loads(body) == json.loads(payload(SAVED))
-    assert adapter.parse(body).offers == EXPECTED_OFFERS
-
-
-def test_rejected_credentials_are_a_fetch_error(hyperstack_api):
-    hyperstack_api.serve("/v1/core/flavors", Reply({"status": False, "message": "Unauthorized"}, status=401))
-
-    with GuardedClient(allow_private=True) as client, pytest.raises(CredentialsRejected):
-        inventory_fetch(connection=hyperstack_connection(hyperstack_api.url("/v1")), client=client)
-
-
 def test_an_html_page_from_one_endpoint_is_refused_at_fetch(hyperstack_api):
     hyperstack_api.serve("/v1/pricebook", Reply(payload("error_page.html"), headers={"Content-Type": "text/html"}))
 
-    with GuardedClient(allow_private=True) as client, pytest.raises(AdapterError, match="/pricebook response URL"):
-        inventory_fetch(connection=hyperstack_connection(hyperstack_api.url("/v1")), client=client)
+    with (
+        GuardedClient(allow_private=True) as client,
+        pytest.raises(AdapterError, match="/pricebook response is an HTML page"),
+    ):
+        inventory_fetch(connection=make_connection(KIND, hyperstack_api.url("/v1"), "hs-key"), client=client)
 
 
 @pytest.mark.django_db
 def test_an_unknown_name_waits_for_review_then_the_next_sync_lists_it(acme, hyperstack_api):
-    connection = hyperstack_connection(hyperstack_api.url("/v1"))
-    connection.provider = acme
-    connection.save()
+    connection = make_connection(KIND, hyperstack_api.url("/v1"), "hs-key", provider=acme)
 
     run = sync_connection_run(connection=connection)
 
@@ -262,12 +230,6 @@ def test_an_unknown_name_waits_for_review_then_the_next_sync_lists_it(acme, hype
 
 
 # --- parse_provider_payload ---------------------------------------------------------------------
-
-
-def command_output(**options) -> list[dict]:
-    out = StringIO()
-    call_command("parse_provider_payload", adapter="hyperstack", stdout=out, stderr=StringIO(), **options)
-    return json.loads(out.getvalue())
 
 
 EXPECTED_ROWS = [
@@ -309,7 +271,7 @@ EXPECTED_ROWS = [
 
 
 def test_the_command_prints_the_normalized_offers_of_the_combined_payload(db):
-    rows = command_output(file=str(PAYLOADS / SAVED))
+    rows = printed_offers(KIND, SAVED)
 
     assert [row["external_id"] for row in rows] == [offer.external_id for offer in EXPECTED_OFFERS]
     assert rows[:2] == EXPECTED_ROWS
@@ -323,70 +285,3 @@ def test_the_command_prints_the_normalized_offers_of_the_combined_payload(db):
         "sxm",
     )
     assert [row["external_id"] for row in rows if row["gpu_model"] is None] == ["NORWAY-1/n1-A16x1"]
-
-
-def test_the_command_fetches_from_a_base_url(db, hyperstack_api):
-    rows = command_output(base_url=hyperstack_api.url("/v1"), api_key="hs-cli-key")
-
-    assert rows[:2] == EXPECTED_ROWS
-    assert hyperstack_api.requests[0].headers["api_key"] == "hs-cli-key"
-
-
-# --- The demo's mock API ------------------------------------------------------------------------
-
-
-def test_the_demo_api_refuses_an_empty_api_key():
-    response = Client().get("/demo/api/hyperstack/core/flavors", HTTP_API_KEY=" ")
-
-    assert response.status_code == 401
-    assert response.json()["status"] is False
-
-
-def test_the_demo_api_answers_in_hyperstacks_format():
-    client = Client(HTTP_API_KEY="demo")
-    parts = {
-        part: client.get(f"/demo/api/hyperstack{path}").json()
-        for part, path in (("flavors", "/core/flavors"), ("pricebook", "/pricebook"), ("stocks", "/core/stocks"))
-    }
-
-    inventory = HyperstackAdapter().parse(json.dumps(parts).encode())
-
-    assert len(inventory.offers) == 28
-    assert {region.code for region in inventory.regions} == {"CANADA-1", "NORWAY-1", "US-1"}
-    assert inventory.warnings == []
-
-
-@pytest.fixture
-def django_server():
-    """Django's own development server on a random port, in a thread: like runserver, it drops
-    request headers with an underscore. Unlike live_server it needs no transactional database
-    (which would flush the GPU catalogue for later tests): the mock API reads no table."""
-    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietWSGIRequestHandler)
-    server.set_app(get_wsgi_application())
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-
-
-def test_the_adapter_reads_the_demo_api_unchanged_behind_djangos_server(django_server):
-    # The api_key header does not reach the mock here; it still answers (its docstring says why).
-    connection = hyperstack_connection(django_server + "/demo/api/hyperstack")
-
-    with GuardedClient(allow_private=True) as client:
-        inventory = HyperstackAdapter().parse(inventory_fetch(connection=connection, client=client))
-
-    assert len(inventory.offers) == 28
-
-
-def test_the_demo_api_moves_with_time():
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
-
-    def nodes(at):
-        parts = {"flavors": flavors_answer(now=at), "pricebook": pricebook_answer(), "stocks": stocks_answer(now=at)}
-        return [offer.nodes_available for offer in HyperstackAdapter().parse(json.dumps(parts).encode()).offers]
-
-    assert nodes(now) == nodes(now + timedelta(seconds=30))
-    assert nodes(now) != nodes(now + timedelta(hours=1))
-    assert 0 in nodes(now) + nodes(now + timedelta(hours=1))

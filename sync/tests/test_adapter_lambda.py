@@ -1,152 +1,57 @@
-"""Lambda Cloud adapter: GET /api/v1/instance-types with a Bearer key, parsed into exact offers."""
+"""Lambda Cloud: exact offers from a saved answer, regions with capacity, sold-out types, Lambda's
+error objects, a sync and the review queue. What every adapter promises is in test_adapter_contract.py."""
 
-import base64
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
-from django.urls import reverse
 
-from demo import api_lambda
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
-from marketplace.models import GpuAlias, GpuModel, GpuNameReview, Offer
-from portal.lib.http import GuardedClient
-from portal.testing import Reply
-from sync.adapters.base import AdapterError
-from sync.adapters.lambda_cloud import REGIONS, LambdaCloudAdapter, api_url
-from sync.adapters.registry import get_adapter
-from sync.engine import inventory_fetch, sync_connection_run
-from sync.models import SyncConnection, SyncRun
+from marketplace.models import GpuModel, GpuNameReview, Offer
+from sync.adapters.lambda_cloud import REGIONS, LambdaCloudAdapter
+from sync.engine import sync_connection_run
+from sync.models import SyncRun
 from sync.services import gpu_name_review_map
-from sync.tests.support import PAYLOADS, payload
+from sync.tests.support import document, expected_offer, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "lambda"
 SAVED = "lambda/instance_types.json"
 # NVIDIA A16: a real GPU that the catalogue does not list. The saved response has one instance
 # type with it, so the tests see the review queue at work: its offer is held back, never guessed.
 UNKNOWN_GPU = "A16 (64 GB)"
 
 
-def document() -> dict:
-    return json.loads(payload(SAVED))
+# The saved answer's GPU types: GPU name, GPUs, vCPUs, RAM GiB, storage GiB, interconnect, GPU memory GB
+TYPES = {
+    "gpu_8x_h100_sxm5": ("H100 (80 GB SXM5)", 8, 208, 1800, 24780, "nvlink", 80),
+    "gpu_1x_h100_pcie": ("H100 (80 GB PCIe)", 1, 26, 200, 1024, "pcie", 80),
+    # No gpu_description nor storage_gib: the GPU comes from the description, storage stays unknown.
+    "gpu_8x_a100_80gb_sxm4": ("A100 (80 GB SXM4)", 8, 240, 1800, None, "nvlink", 80),
+    "gpu_2x_a6000": ("A6000 (48 GB)", 2, 28, 200, 1024, "", 48),
+    "gpu_1x_a16": (UNKNOWN_GPU, 1, 12, 64, 512, "", 64),
+    "gpu_1x_a10": ("A10 (24 GB PCIe)", 1, 30, 200, 1400, "pcie", 24),
+}
 
 
-def parse(data) -> object:
-    return LambdaCloudAdapter().parse(data if isinstance(data, bytes) else json.dumps(data).encode())
-
-
-def parse_error(data) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(data)
-    return caught.value
-
-
-def h100_sxm(region: str) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"gpu_8x_h100_sxm5:{region}",
-        region=region,
-        gpu_model_raw="H100 (80 GB SXM5)",
-        gpus_per_node=8,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("2.99"),  # 2392 cents / 100 / 8
-        currency="USD",
-        nodes_available=None,
-        vcpus=208,
-        ram_gb=1800,
-        storage_gb=24780,
-        gpu_interconnect="nvlink",
-        gpu_memory_gb=80,
-    )
-
-
-def a6000(region: str) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"gpu_2x_a6000:{region}",
-        region=region,
-        gpu_model_raw="A6000 (48 GB)",
-        gpus_per_node=2,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("0.80"),
-        nodes_available=None,
-        vcpus=28,
-        ram_gb=200,
-        storage_gb=1024,
-        gpu_memory_gb=48,
-    )
-
-
-def a16(region: str) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"gpu_1x_a16:{region}",
-        region=region,
-        gpu_model_raw=UNKNOWN_GPU,
-        gpus_per_node=1,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("0.50"),
-        nodes_available=None,
-        vcpus=12,
-        ram_gb=64,
-        storage_gb=512,
-        gpu_memory_gb=64,
-    )
+def offer(instance_type: str, region: str, price: str, nodes_available: int | None = None) -> NormalizedOffer:
+    return expected_offer(f"{instance_type}:{region}", region, price, nodes_available, *TYPES[instance_type])
 
 
 def a10_sold_out(region: str) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"gpu_1x_a10:{region}",
-        region=region,
-        gpu_model_raw="A10 (24 GB PCIe)",
-        gpus_per_node=1,
-        pricing_type="on_demand",
-        price_per_gpu_hour=Decimal("0.75"),
-        nodes_available=0,
-        vcpus=30,
-        ram_gb=200,
-        storage_gb=1400,
-        gpu_interconnect="pcie",
-        gpu_memory_gb=24,
-    )
+    return offer("gpu_1x_a10", region, "0.75", nodes_available=0)
 
 
 def test_the_saved_response_gives_exact_offers_regions_and_warnings():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == [
-        h100_sxm("us-east-1"),
-        h100_sxm("us-south-1"),
-        NormalizedOffer(
-            external_id="gpu_1x_h100_pcie:us-west-3",
-            region="us-west-3",
-            gpu_model_raw="H100 (80 GB PCIe)",
-            gpus_per_node=1,
-            pricing_type="on_demand",
-            price_per_gpu_hour=Decimal("2.49"),
-            nodes_available=None,
-            vcpus=26,
-            ram_gb=200,
-            storage_gb=1024,
-            gpu_interconnect="pcie",
-            gpu_memory_gb=80,
-        ),
-        # No gpu_description nor storage_gib: the GPU comes from the description, storage stays unknown.
-        NormalizedOffer(
-            external_id="gpu_8x_a100_80gb_sxm4:us-midwest-1",
-            region="us-midwest-1",
-            gpu_model_raw="A100 (80 GB SXM4)",
-            gpus_per_node=8,
-            pricing_type="on_demand",
-            price_per_gpu_hour=Decimal("1.79"),
-            nodes_available=None,
-            vcpus=240,
-            ram_gb=1800,
-            storage_gb=None,
-            gpu_interconnect="nvlink",
-            gpu_memory_gb=80,
-        ),
-        a6000("us-west-1"),
-        a6000("asia-northeast-1"),
-        a16("us-west-1"),
+        offer("gpu_8x_h100_sxm5", "us-east-1", "2.99"),  # 2392 cents / 100 / 8
+        offer("gpu_8x_h100_sxm5", "us-south-1", "2.99"),
+        offer("gpu_1x_h100_pcie", "us-west-3", "2.49"),
+        offer("gpu_8x_a100_80gb_sxm4", "us-midwest-1", "1.79"),
+        offer("gpu_2x_a6000", "us-west-1", "0.80"),
+        offer("gpu_2x_a6000", "asia-northeast-1", "0.80"),
+        offer("gpu_1x_a16", "us-west-1", "0.50"),
         # Capacity nowhere: sold out in every known region, not dropped.
         *[a10_sold_out(code) for code in REGIONS],
     ]
@@ -160,28 +65,17 @@ def test_the_saved_response_gives_exact_offers_regions_and_warnings():
     ]
     assert {region.code for region in inventory.regions} == set(REGIONS)
     assert inventory.warnings == [
-        'Instance type "gpu_1x_gh200" is listed at a price of 0 and is held back: a zero price is a placeholder, '
-        "not an offer.",
-        'Lambda region "us-southeast-1" is not in the portal\'s Lambda region table: its 1 offer(s) are held back '
-        "until the portal's team adds it.",
+        'Held back, with a price of 0 or none (a GPU is never listed as free): instance type "gpu_1x_gh200".',
+        'Lambda region "us-southeast-1" ("Georgia, USA") is not in the portal\'s Lambda region table: its 1 offer(s) '
+        "are held back until the portal's team adds it.",
     ]
 
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
 
 
-def test_every_gpu_name_resolves_but_the_deliberately_unknown_one(db):
-    # A new Lambda name the alias table lacks fails here: add it to the catalogue's aliases.
-    names = {offer.gpu_model_raw for offer in parse(payload(SAVED)).offers}
-    names |= {offer.gpu_model_raw for offer in parse({"data": api_lambda.instance_types(now=T0)}).offers}
-
-    unresolved = {name for name in names if GpuAlias.objects.resolve(name) is None}
-
-    assert unresolved == {UNKNOWN_GPU}
-
-
 def test_cpu_only_types_are_ignored():
-    offers = parse(payload(SAVED)).offers
+    offers = parse(KIND, payload(SAVED)).offers
 
     assert not [offer for offer in offers if offer.external_id.startswith("cpu_")]
 
@@ -189,7 +83,7 @@ def test_cpu_only_types_are_ignored():
 def test_sold_out_types_are_listed_in_the_configured_regions(monkeypatch):
     monkeypatch.setattr(LambdaCloudAdapter, "sold_out_regions", ("us-east-1", "europe-central-1"))
 
-    offers = parse(payload(SAVED)).offers
+    offers = parse(KIND, payload(SAVED)).offers
 
     assert [offer for offer in offers if offer.nodes_available == 0] == [
         a10_sold_out("us-east-1"),
@@ -198,10 +92,10 @@ def test_sold_out_types_are_listed_in_the_configured_regions(monkeypatch):
 
 
 def test_the_gpu_count_comes_from_the_name_when_specs_lack_it():
-    data = document()
+    data = document(SAVED)
     del data["data"]["gpu_1x_h100_pcie"]["instance_type"]["specs"]
 
-    offer = next(o for o in parse(data).offers if o.external_id == "gpu_1x_h100_pcie:us-west-3")
+    offer = next(o for o in parse(KIND, data).offers if o.external_id == "gpu_1x_h100_pcie:us-west-3")
 
     assert (offer.gpus_per_node, offer.price_per_gpu_hour, offer.vcpus, offer.ram_gb) == (
         1,
@@ -212,11 +106,11 @@ def test_the_gpu_count_comes_from_the_name_when_specs_lack_it():
 
 
 def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
-    data = document()
+    data = document(SAVED)
     data["data"]["gpu_1x_h100_pcie"]["instance_type"]["price_cents_per_hour"] = "soon"
     data["data"]["gpu_2x_a6000"]["regions_with_capacity_available"] = "everywhere"
 
-    inventory = parse(data)
+    inventory = parse(KIND, data)
 
     assert {offer.external_id.split(":")[0] for offer in inventory.offers} == {
         "gpu_8x_h100_sxm5",
@@ -225,73 +119,33 @@ def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
         "gpu_1x_a10",
     }
     assert inventory.warnings[:2] == [
-        'Instance type "gpu_1x_h100_pcie" skipped: its "price_cents_per_hour" \'soon\' is not a number.',
-        'Instance type "gpu_2x_a6000" skipped: its "regions_with_capacity_available" is not a list.',
+        'Instance type "gpu_1x_h100_pcie" skipped: its "price_cents_per_hour" "soon" is not a price.',
+        'Instance type "gpu_2x_a6000" skipped: its "regions_with_capacity_available" "everywhere" is not a list.',
     ]
-
-
-def test_a_response_where_no_type_can_be_read_is_an_error():
-    error = parse_error({"data": {"gpu_1x_x": {"instance_type": {"name": "gpu_1x_x"}}, "gpu_2x_y": []}})
-
-    assert error.permanent
-    assert str(error).startswith("None of the 2 instance types in the Lambda API response could be read:")
-
-
-def test_no_instance_types_at_all_is_an_empty_inventory():
-    inventory = parse({"data": {}})
-
-    assert (inventory.offers, inventory.regions, inventory.warnings) == ([], [], [])
 
 
 @pytest.mark.parametrize(
     ("body", "message", "permanent"),
     [
-        (b"<!DOCTYPE html><html><body>Sign in</body></html>", "returned an HTML page instead of JSON", False),
         (payload("lambda/error_invalid_api_key.json"), "The Lambda API answered with an error: API key was invalid, "
          "expired, or deleted (global/invalid-api-key). Check your API key or create a new one, then try again.", True),
         (b'{"error": {"code": "global/not-found", "message": "Not found."}}', "Not found (global/not-found).", False),
-        (b"[]", "The Lambda API response is not a JSON object.", True),
         (b'{"data": []}', 'has no "data" object of instance types', True),
         (b'{"instance_types": []}', 'has no "data" object of instance types', True),
-        (b'{"data": {"gpu_1x_a10": {"instance_type": {', "is not valid JSON at line 1", False),
-        (b"", "The Lambda API response is empty.", False),
     ],
 )  # fmt: skip
-def test_a_payload_of_the_wrong_shape_is_a_clear_error(body, message, permanent):
-    error = parse_error(body)
+def test_an_error_object_or_an_answer_without_data_is_a_clear_error(body, message, permanent):
+    error = refusal(KIND, body)
 
     assert message in str(error)
     assert error.permanent is permanent
-
-
-def test_the_base_url_may_or_may_not_end_in_the_api_path():
-    assert api_url("https://cloud.lambda.ai") == "https://cloud.lambda.ai/api/v1/instance-types"
-    assert api_url("https://cloud.lambda.ai/api/v1/") == "https://cloud.lambda.ai/api/v1/instance-types"
-    assert api_url("http://127.0.0.1:8000/demo/api/lambda") == (
-        "http://127.0.0.1:8000/demo/api/lambda/api/v1/instance-types"
-    )
 
 
 @pytest.fixture
 def lambda_api(acme, local_server):
     """Acme's Lambda connection, pointing at a local server answering like Lambda."""
     local_server.serve("/api/v1/instance-types", payload(SAVED))
-    connection = SyncConnection(provider=acme, name="Lambda", kind="lambda", base_url=local_server.url(""))
-    connection.set_credentials("secret_lambda-key_123")
-    connection.save()
-    return connection
-
-
-def test_fetch_sends_a_get_with_the_key_as_bearer_and_parse_reads_the_answer(lambda_api, local_server):
-    adapter = get_adapter("lambda")
-
-    with GuardedClient() as client:
-        body = inventory_fetch(connection=lambda_api, client=client)
-
-    [request] = local_server.requests
-    assert (request.method, request.path, request.body) == ("GET", "/api/v1/instance-types", b"")
-    assert request.headers["Authorization"] == "Bearer secret_lambda-key_123"
-    assert adapter.parse(body) == parse(payload(SAVED))
+    return make_connection(KIND, local_server.url(""), "secret_lambda-key_123", provider=acme)
 
 
 def test_a_sync_lists_the_offers_whose_gpu_and_region_are_known(lambda_api, acme):
@@ -325,29 +179,9 @@ def test_the_held_offer_appears_once_an_admin_maps_its_gpu_name(lambda_api, acme
     assert (offer.gpu_model, offer.region.country.code, offer.price_per_gpu_hour) == (a16_model, "US", Decimal("0.50"))
 
 
-def test_a_rejected_key_fails_the_sync_and_changes_no_offer(lambda_api, acme, local_server):
-    sync_connection_run(connection=lambda_api)
-    before = list(Offer.objects.filter(provider=acme).values_list("external_id", "status", "nodes_available"))
-    local_server.serve("/api/v1/instance-types", Reply(payload("lambda/error_invalid_api_key.json"), status=401))
-
-    run = sync_connection_run(connection=lambda_api)
-
-    assert run.outcome == SyncRun.Outcome.FAILED
-    assert "rejected our credentials" in run.error
-    assert list(Offer.objects.filter(provider=acme).values_list("external_id", "status", "nodes_available")) == before
-
-
-def command_offers(*args) -> list[dict]:
-    from io import StringIO
-
-    out, err = StringIO(), StringIO()
-    call_command("parse_provider_payload", "--adapter", "lambda", *args, stdout=out, stderr=err)
-    return json.loads(out.getvalue())
-
-
 @pytest.mark.django_db
 def test_the_parse_command_prints_the_offers_of_a_saved_response():
-    offers = command_offers("--file", str(PAYLOADS / SAVED))
+    offers = printed_offers(KIND, SAVED)
 
     assert offers[0] == {
         "external_id": "gpu_8x_h100_sxm5:us-east-1",
@@ -377,46 +211,3 @@ def test_the_parse_command_prints_the_offers_of_a_saved_response():
     a10 = next(offer for offer in offers if offer["external_id"] == "gpu_1x_a10:europe-central-1")
     assert (a10["gpu_model"], a10["country"], a10["available"], a10["available_gpus"]) == ("A10 24GB", "DE", False, 0)
     assert len(offers) == 7 + len(REGIONS)
-
-
-def test_the_parse_command_fetches_from_a_base_url(local_server, db):
-    local_server.serve("/api/v1/instance-types", payload(SAVED))
-
-    offers = command_offers("--base-url", local_server.url(""), "--credentials", "cmd-key")
-
-    assert local_server.requests[0].headers["Authorization"] == "Bearer cmd-key"
-    assert [offer["external_id"] for offer in offers] == [offer.external_id for offer in parse(payload(SAVED)).offers]
-
-
-# --- The demo's mock of the API ------------------------------------------------------------
-
-
-def test_the_demo_api_answers_in_lambdas_format_and_the_adapter_reads_it(client):
-    url = reverse("demo:api_lambda_instance_types")
-
-    response = client.get(url, headers={"Authorization": "Bearer any-key"})
-
-    assert response.status_code == 200
-    inventory = parse(response.content)
-    assert {offer.gpu_model_raw for offer in inventory.offers} >= {"H100 (80 GB SXM5)", "B200 (180 GB SXM6)"}
-    assert not [offer for offer in inventory.offers if offer.external_id.startswith("cpu_")]
-    assert inventory.warnings == []
-
-
-def test_the_demo_api_accepts_basic_auth_and_refuses_no_key(client):
-    url = reverse("demo:api_lambda_instance_types")
-    basic = base64.b64encode(b"any-key:").decode()
-
-    assert client.get(url, headers={"Authorization": f"Basic {basic}"}).status_code == 200
-    refused = client.get(url)
-    assert refused.status_code == 401
-    assert "global/invalid-api-key" in str(parse_error(refused.content))
-
-
-def test_the_demo_capacity_moves_with_time_but_not_within_a_step():
-    def capacity(at):
-        types = api_lambda.instance_types(now=at)
-        return {name: [r["name"] for r in item["regions_with_capacity_available"]] for name, item in types.items()}
-
-    assert capacity(T0) == capacity(T0 + timedelta(seconds=api_lambda.STEP_SECONDS - 1))
-    assert len({json.dumps(capacity(T0 + timedelta(hours=hour))) for hour in range(6)}) > 1

@@ -1,27 +1,18 @@
-"""RunPod's GraphQL API: parsing a saved answer, errors, and fetch + parse over real HTTP."""
+"""RunPod: the GraphQL query, exact offers from a saved answer, stock levels, Community Cloud held
+back, GraphQL errors, a sync. What every adapter promises is in test_adapter_contract.py."""
 
-import json
-from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.test import Client
-from django.utils import timezone
 
-from demo.api_runpod import runpod_answer
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
-from marketplace.models import GpuAlias, Offer
-from portal.lib.http import CredentialsRejected, GuardedClient
-from portal.testing import Reply
-from sync.adapters.base import AdapterError
-from sync.adapters.registry import get_adapter
-from sync.adapters.runpod import QUERY, RunPodAdapter
-from sync.engine import inventory_fetch, sync_connection_run
-from sync.models import SyncConnection, SyncRun
-from sync.tests.support import PAYLOADS, payload
+from marketplace.models import Offer
+from sync.adapters.runpod import QUERY
+from sync.engine import sync_connection_run
+from sync.models import SyncRun
+from sync.tests.support import document, expected_offer, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "runpod"
 SAVED = "runpod/gpu_inventory.json"
 H100, A100, RTX4090, L40S, H200 = (
     "NVIDIA H100 80GB HBM3",
@@ -34,20 +25,8 @@ MI300X = "AMD Instinct MI300X OAM"
 
 
 def secure(center, gpu, pricing, price, nodes, *, memory, vcpus=None, ram=None) -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"{center}/{gpu}/1x/{pricing}",
-        region=center,
-        gpu_model_raw=gpu,
-        gpus_per_node=1,
-        pricing_type=pricing,
-        price_per_gpu_hour=Decimal(price),
-        currency="USD",
-        nodes_available=nodes,
-        nodes_total=None,
-        vcpus=vcpus,
-        ram_gb=ram,
-        gpu_memory_gb=memory,
-    )
+    external_id = f"{center}/{gpu}/1x/{pricing}"
+    return expected_offer(external_id, center, price, nodes, gpu, 1, vcpus, ram, memory=memory, pricing_type=pricing)
 
 
 EXPECTED_OFFERS = [
@@ -78,27 +57,8 @@ EXPECTED_OFFERS = [
 ]
 
 
-def parse(document) -> object:
-    data = document if isinstance(document, bytes) else json.dumps(document).encode()
-    return RunPodAdapter().parse(data)
-
-
-def parse_error(document) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(document)
-    return caught.value
-
-
-def saved_document() -> dict:
-    return json.loads(payload(SAVED))
-
-
-def test_it_is_registered_as_runpod():
-    assert isinstance(get_adapter("runpod"), RunPodAdapter)
-
-
 def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == EXPECTED_OFFERS
     assert inventory.regions == [
@@ -107,8 +67,7 @@ def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
         NormalizedRegion(code="CA-MTL-1", country="CA"),
     ]
     assert inventory.warnings == [
-        "Held back 1 RunPod price of 0 or missing (a GPU is never listed as free): "
-        "NVIDIA A40 (Secure Cloud on-demand).",
+        "Held back, with a price of 0 or none (a GPU is never listed as free): NVIDIA A40 (Secure Cloud on-demand).",
         "On Secure Cloud but in no data center's availability, so not listed: NVIDIA B200.",
         'RunPod data center "AP-KR-1" is not in the portal\'s table of RunPod data centers, so its country is '
         'unknown: its offer is held back until a region "AP-KR-1" is added on the dashboard.',
@@ -117,18 +76,12 @@ def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
     ]
 
 
-def test_every_nvidia_gpu_name_resolves(db):
-    # A new RunPod name the alias table lacks fails here: add it to the catalogue's aliases.
-    # The AMD type is the one name the catalogue (NVIDIA only) does not know: the review queue's case.
-    offers = parse(payload(SAVED)).offers + parse(runpod_answer(now=timezone.now())).offers
-
-    unresolved = {offer.gpu_model_raw for offer in offers if GpuAlias.objects.resolve(offer.gpu_model_raw) is None}
-
-    assert unresolved == {MI300X}
+def test_the_query_asks_the_lowest_price_of_one_gpu_pods():
+    assert "lowestPrice(input: {gpuCount: 1})" in QUERY
 
 
 def test_the_placeholder_type_unknown_is_skipped():
-    assert all(offer.gpu_model_raw != "unknown" for offer in parse(payload(SAVED)).offers)
+    assert all(offer.gpu_model_raw != "unknown" for offer in parse(KIND, payload(SAVED)).offers)
 
 
 @pytest.mark.parametrize(
@@ -136,30 +89,30 @@ def test_the_placeholder_type_unknown_is_skipped():
     [("High", None), ("Medium", None), ("Low", None), ("low", None), (None, 0), ("", 0), ("None", 0)],
 )
 def test_stock_status_is_available_without_a_count_or_sold_out(status, nodes):
-    document = saved_document()
-    document["data"]["dataCenters"][0]["gpuAvailability"][0]["stockStatus"] = status
+    answer = document(SAVED)
+    answer["data"]["dataCenters"][0]["gpuAvailability"][0]["stockStatus"] = status
 
-    offer = parse(document).offers[0]
+    offer = parse(KIND, answer).offers[0]
 
     assert (offer.external_id, offer.nodes_available) == (f"EU-RO-1/{H100}/1x/on_demand", nodes)
 
 
 def test_an_unknown_stock_status_reads_as_sold_out_with_a_warning():
-    document = saved_document()
-    document["data"]["dataCenters"][0]["gpuAvailability"][0]["stockStatus"] = "Plenty"
+    answer = document(SAVED)
+    answer["data"]["dataCenters"][0]["gpuAvailability"][0]["stockStatus"] = "Plenty"
 
-    inventory = parse(document)
+    inventory = parse(KIND, answer)
 
     assert inventory.offers[0].nodes_available == 0
     assert inventory.warnings[-1] == "Unknown RunPod stock statuses read as sold out: Plenty."
 
 
 def test_a_zero_spot_price_is_held_back_and_a_string_price_is_read():
-    document = saved_document()
-    h100 = document["data"]["gpuTypes"][0]
+    answer = document(SAVED)
+    h100 = answer["data"]["gpuTypes"][0]
     h100["secureSpotPrice"], h100["securePrice"] = 0, "3.10"
 
-    inventory = parse(document)
+    inventory = parse(KIND, answer)
 
     h100_offers = [offer for offer in inventory.offers if offer.gpu_model_raw == H100]
     assert [(offer.pricing_type, offer.price_per_gpu_hour) for offer in h100_offers] == [
@@ -170,103 +123,76 @@ def test_a_zero_spot_price_is_held_back_and_a_string_price_is_read():
 
 
 def test_graphql_errors_fail_with_runpods_message():
-    error = parse_error({"errors": [{"message": "Invalid API key", "path": ["gpuTypes"]}], "data": None})
+    error = refusal(KIND, {"errors": [{"message": "Invalid API key", "path": ["gpuTypes"]}], "data": None})
 
     assert str(error) == "RunPod's API returned an error: Invalid API key"
     assert not error.permanent
 
 
 def test_partial_data_with_errors_is_not_used():
-    document = saved_document()
-    document["errors"] = [{"message": "Something went wrong on dataCenters"}]
+    answer = document(SAVED)
+    answer["errors"] = [{"message": "Something went wrong on dataCenters"}]
 
-    assert "Something went wrong on dataCenters" in str(parse_error(document))
+    assert "Something went wrong on dataCenters" in str(refusal(KIND, answer))
 
 
 @pytest.mark.parametrize(
-    ("document", "message"),
+    ("answer", "message"),
     [
-        ([1, 2], "something other than a JSON object"),
         ({"message": "Not found"}, 'no "data" object'),
         ({"data": {"gpuTypes": "none"}}, 'data.gpuTypes should be a list, not "none"'),
         ({"data": {"gpuTypes": []}}, "data.dataCenters should be a list, not null"),
-        ({"data": {"gpuTypes": [7], "dataCenters": []}}, "gpuTypes[0] should be an object, not 7"),
-        ({"data": {"gpuTypes": [{"id": ""}], "dataCenters": []}}, 'gpuTypes[0].id should be a name, not ""'),
-        (
-            {"data": {"gpuTypes": [{"id": H100, "secureCloud": True, "securePrice": "cheap"}], "dataCenters": []}},
-            'gpuTypes[0].securePrice should be a price, not "cheap"',
-        ),
-        (
-            {"data": {"gpuTypes": [{"id": H100, "secureCloud": True, "securePrice": -1}], "dataCenters": []}},
-            "gpuTypes[0].securePrice should be a price, not -1",
-        ),
-        (
-            {"data": {"gpuTypes": [{"id": H100, "memoryInGb": True}], "dataCenters": []}},
-            "gpuTypes[0].memoryInGb should be a number, not true",
-        ),
         (
             {"data": {"gpuTypes": [], "dataCenters": [{"id": "EU-RO-1", "gpuAvailability": [{"stock": 1}]}]}},
-            "dataCenters[0].gpuAvailability[0].gpuTypeId should be a name, not null",
+            "None of the 1 data centers in RunPod's answer could be read: dataCenters[0] skipped: "
+            'its "gpuAvailability[].gpuTypeId" is missing.',
         ),
     ],
 )
-def test_a_payload_of_the_wrong_shape_is_refused_clearly(document, message):
-    error = parse_error(document)
+def test_an_answer_without_both_lists_is_refused_clearly(answer, message):
+    error = refusal(KIND, answer)
 
     assert message in str(error)
     assert error.permanent
 
 
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("change", "warning"),
     [
-        (b"", "The RunPod API response is empty."),
-        (payload("error_page.html"), "returned an HTML page instead of JSON"),
-        (payload(SAVED)[:500], "is not valid JSON"),
+        ({"id": ""}, 'gpuTypes[0] skipped: its "id" is missing.'),
+        ({"securePrice": "cheap"}, 'gpuTypes[0] skipped: its "securePrice" "cheap" is not a price.'),
+        ({"secureSpotPrice": -1}, 'gpuTypes[0] skipped: its "secureSpotPrice" -1 is not a price.'),
+        ({"memoryInGb": True}, 'gpuTypes[0] skipped: its "memoryInGb" true is not a number.'),
+        ({"lowestPrice": 7}, 'gpuTypes[0] skipped: its "lowestPrice" 7 is not an object.'),
     ],
 )
-def test_html_empty_and_truncated_bodies_are_refused(body, message):
-    assert message in str(parse_error(body))
+def test_a_gpu_type_that_cannot_be_read_is_skipped_with_a_warning_naming_it(change, warning):
+    answer = document(SAVED)
+    answer["data"]["gpuTypes"][0].update(change)
+
+    inventory = parse(KIND, answer)
+
+    assert inventory.offers == [offer for offer in EXPECTED_OFFERS if offer.gpu_model_raw != H100]
+    assert inventory.warnings[0] == warning
+
+
+def test_a_data_center_that_cannot_be_read_is_skipped_with_a_warning_naming_it():
+    answer = document(SAVED)
+    answer["data"]["dataCenters"][2]["gpuAvailability"][0] = {"stock": 1}
+
+    inventory = parse(KIND, answer)
+
+    assert inventory.offers == [offer for offer in EXPECTED_OFFERS if offer.region != "CA-MTL-1"]
+    assert inventory.warnings[0] == 'dataCenters[2] skipped: its "gpuAvailability[].gpuTypeId" is missing.'
 
 
 # --- Over HTTP ----------------------------------------------------------------------------------
 
 
-def runpod_connection(base_url: str, key: str = "rp-test-key") -> SyncConnection:
-    connection = SyncConnection(kind="runpod", name="RunPod", base_url=base_url)
-    connection.set_credentials(key)
-    return connection
-
-
-def test_fetch_posts_the_query_with_a_bearer_key_and_parses_the_answer(local_server):
-    local_server.serve("/graphql", payload(SAVED))
-    adapter = RunPodAdapter()
-
-    with GuardedClient(allow_private=True) as client:
-        body = inventory_fetch(connection=runpod_connection(local_server.url("")), client=client)
-
-    (request,) = local_server.requests
-    assert (request.method, request.path) == ("POST", "/graphql")
-    assert request.headers["Authorization"] == "Bearer rp-test-key"
-    assert request.headers["Content-Type"] == "application/json"
-    assert json.loads(request.body) == {"query": QUERY}
-    assert "lowestPrice(input: {gpuCount: 1})" in QUERY
-    assert adapter.parse(body).offers == EXPECTED_OFFERS
-
-
-def test_rejected_credentials_are_a_fetch_error(local_server):
-    local_server.serve("/graphql", Reply({"errors": [{"message": "Unauthorized"}]}, status=401))
-
-    with GuardedClient(allow_private=True) as client, pytest.raises(CredentialsRejected):
-        inventory_fetch(connection=runpod_connection(local_server.url("")), client=client)
-
-
 @pytest.mark.django_db
 def test_a_sync_lists_located_offers_and_holds_back_the_rest(acme, local_server):
     local_server.serve("/graphql", payload(SAVED))
-    connection = runpod_connection(local_server.url(""))
-    connection.provider = acme
-    connection.save()
+    connection = make_connection(KIND, local_server.url(""), "rp-key", provider=acme)
 
     run = sync_connection_run(connection=connection)
 
@@ -286,12 +212,6 @@ def test_a_sync_lists_located_offers_and_holds_back_the_rest(acme, local_server)
 
 
 # --- parse_provider_payload ---------------------------------------------------------------------
-
-
-def command_output(**options) -> list[dict]:
-    out = StringIO()
-    call_command("parse_provider_payload", adapter="runpod", stdout=out, stderr=StringIO(), **options)
-    return json.loads(out.getvalue())
 
 
 EXPECTED_FIRST_ROWS = [
@@ -334,7 +254,7 @@ EXPECTED_FIRST_ROWS = [
 
 @pytest.mark.django_db
 def test_the_command_prints_the_normalized_offers_of_a_saved_answer():
-    rows = command_output(file=str(PAYLOADS / SAVED))
+    rows = printed_offers(KIND, SAVED)
 
     assert [row["external_id"] for row in rows] == [offer.external_id for offer in EXPECTED_OFFERS]
     assert rows[:2] == EXPECTED_FIRST_ROWS
@@ -351,45 +271,3 @@ def test_the_command_prints_the_normalized_offers_of_a_saved_answer():
     assert by_id[f"EU-RO-1/{MI300X}/1x/on_demand"]["gpu_model"] is None
     # Every NVIDIA name RunPod uses here is in the alias table.
     assert all(row["gpu_model"] for row in rows if row["gpu_model_raw"] != MI300X)
-
-
-@pytest.mark.django_db
-def test_the_command_fetches_from_a_base_url(local_server):
-    local_server.serve("/graphql", payload(SAVED))
-
-    rows = command_output(base_url=local_server.url(""), api_key="rp-cli-key")
-
-    assert rows[:2] == EXPECTED_FIRST_ROWS
-    assert local_server.requests[0].headers["Authorization"] == "Bearer rp-cli-key"
-
-
-# --- The demo's mock API ------------------------------------------------------------------------
-
-
-def test_the_demo_api_wants_an_api_key():
-    response = Client().post("/demo/api/runpod/graphql", {"query": QUERY}, content_type="application/json")
-
-    assert response.status_code == 401
-    assert response.json()["errors"][0]["message"].startswith("Unauthorized")
-
-
-@pytest.mark.parametrize("auth", [{"HTTP_AUTHORIZATION": "Bearer demo"}, {"QUERY_STRING": "api_key=demo"}])
-def test_the_demo_api_answers_in_runpods_format(auth):
-    response = Client().post("/demo/api/runpod/graphql", {"query": QUERY}, content_type="application/json", **auth)
-
-    assert response.status_code == 200
-    inventory = RunPodAdapter().parse(response.content)
-    assert len(inventory.offers) > 40
-    assert {region.country for region in inventory.regions} == {"RO", "IS", "SE", "US", "CA", "JP"}
-
-
-def test_the_demo_api_moves_with_time_and_is_the_same_within_a_step():
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
-    states = [
-        [offer.nodes_available for offer in RunPodAdapter().parse(json.dumps(runpod_answer(now=at)).encode()).offers]
-        for at in (now, now + timedelta(seconds=30), now + timedelta(hours=3))
-    ]
-
-    assert states[0] == states[1]
-    assert states[0] != states[2]
-    assert {0, None} <= set(states[0] + states[2])

@@ -1,47 +1,25 @@
-"""Vast.ai's offers search: parsing a saved answer, errors, and fetch + parse over real HTTP."""
+"""Vast.ai: the CLI's search query, exact offers from a saved answer, countries from geolocations,
+machines listed twice, a sync. What every adapter promises is in test_adapter_contract.py."""
 
-import json
-from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.test import Client
-from django.utils import timezone
 
-from demo.api_vastai import vast_answer
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
-from marketplace.models import GpuAlias, Offer
-from portal.lib.http import CredentialsRejected, GuardedClient
-from portal.testing import Reply
-from sync.adapters.base import AdapterError
-from sync.adapters.registry import get_adapter
-from sync.adapters.vastai import SEARCH_QUERY, VastAiAdapter
-from sync.engine import inventory_fetch, sync_connection_run
-from sync.models import SyncConnection, SyncRun
-from sync.tests.support import PAYLOADS, payload
+from marketplace.models import Offer
+from sync.adapters.vastai import SEARCH_QUERY
+from sync.engine import sync_connection_run
+from sync.models import SyncRun
+from sync.tests.support import document, expected_offer, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "vastai"
 SAVED = "vastai/bundles.json"
 
 
 def vast(machine, gpus, pricing, price, nodes, *, region, gpu, memory, vcpus, ram, storage, link="") -> NormalizedOffer:
-    return NormalizedOffer(
-        external_id=f"machine:{machine}:{gpus}x:{pricing}",
-        region=region,
-        gpu_model_raw=gpu,
-        gpus_per_node=gpus,
-        pricing_type=pricing,
-        price_per_gpu_hour=Decimal(price),
-        currency="USD",
-        nodes_available=nodes,
-        nodes_total=1,
-        vcpus=vcpus,
-        ram_gb=ram,
-        storage_gb=storage,
-        gpu_interconnect=link,
-        gpu_memory_gb=memory,
-    )
+    external_id = f"machine:{machine}:{gpus}x:{pricing}"
+    specs = (gpu, gpus, vcpus, ram, storage, link, memory)
+    return expected_offer(external_id, region, price, nodes, *specs, pricing_type=pricing, nodes_total=1)
 
 
 RTX4090_CA = {"region": "vast-ca", "gpu": "RTX 4090", "memory": 24, "vcpus": 16, "ram": 63, "storage": 120}
@@ -71,27 +49,12 @@ EXPECTED_OFFERS = [
 ]
 
 
-def parse(document) -> object:
-    data = document if isinstance(document, bytes) else json.dumps(document).encode()
-    return VastAiAdapter().parse(data)
-
-
-def parse_error(document) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(document)
-    return caught.value
-
-
 def saved_offer(**changes) -> dict:
-    return {**json.loads(payload(SAVED))["offers"][0], **changes}
-
-
-def test_it_is_registered_as_vastai():
-    assert isinstance(get_adapter("vastai"), VastAiAdapter)
+    return {**document(SAVED)["offers"][0], **changes}
 
 
 def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == EXPECTED_OFFERS
     assert inventory.regions == [
@@ -102,20 +65,11 @@ def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
         NormalizedRegion(code="vast-de", country="DE", name="Germany"),
     ]
     assert inventory.warnings == [
-        "Held back 1 offer priced at 0 (never listed as free): offer 12345607.",
+        "Held back, with a price of 0 or none (a GPU is never listed as free): offer 12345607.",
         "Held back 2 offers whose geolocation gives no known country: "
         'offer 12345606 (null), offer 12345611 ("Somewhere, XV").',
         "1 offer repeated a machine and GPU count already listed: the cheaper one was kept.",
     ]
-
-
-def test_every_gpu_name_resolves(db):
-    # A new Vast.ai name the alias table lacks fails here: add it to the catalogue's aliases.
-    offers = parse(payload(SAVED)).offers + parse(vast_answer(now=timezone.now())).offers
-
-    unresolved = {offer.gpu_model_raw for offer in offers if GpuAlias.objects.resolve(offer.gpu_model_raw) is None}
-
-    assert unresolved == set()
 
 
 @pytest.mark.parametrize(
@@ -123,115 +77,72 @@ def test_every_gpu_name_resolves(db):
     [("Texas, US", "US"), ("us", "US"), ("Île-de-France, FR", "FR"), ("Norway", "NO"), ("Berlin, Germany", None)],
 )
 def test_the_country_comes_from_the_iso_code_in_the_geolocation(geolocation, country):
-    offers = parse({"offers": [saved_offer(geolocation=geolocation)]}).offers
+    offers = parse(KIND, {"offers": [saved_offer(geolocation=geolocation)]}).offers
 
     assert [offer.region for offer in offers] == ([f"vast-{country.lower()}"] * 2 if country else [])
+
+
+def test_the_search_has_the_default_filters_of_vasts_cli():
+    # Verified, not external, rentable, not rented; on-demand prices.
+    filters = [SEARCH_QUERY[name] for name in ("verified", "external", "rentable", "rented", "type")]
+    assert filters == [{"eq": True}, {"eq": False}, {"eq": True}, {"eq": False}, "on-demand"]
 
 
 def test_the_cheaper_of_two_listings_of_a_machine_wins_whatever_the_order():
     dear, cheap = saved_offer(id=1, dph_total=0.5, min_bid=None), saved_offer(id=2, dph_total=0.3, min_bid=None)
 
-    (offer,) = parse({"offers": [dear, cheap]}).offers
+    (offer,) = parse(KIND, {"offers": [dear, cheap]}).offers
 
     assert (offer.external_id, offer.price_per_gpu_hour) == ("machine:10234:1x:on_demand", Decimal("0.3000"))
 
 
 def test_the_machine_keeps_its_id_when_the_host_relists_it():
-    before = parse({"offers": [saved_offer(id=111)]}).offers
-    after = parse({"offers": [saved_offer(id=222, dph_total=0.5)]}).offers
+    before = parse(KIND, {"offers": [saved_offer(id=111)]}).offers
+    after = parse(KIND, {"offers": [saved_offer(id=222, dph_total=0.5)]}).offers
 
     assert [offer.external_id for offer in before] == [offer.external_id for offer in after]
 
 
-def test_an_empty_search_is_an_empty_inventory():
-    assert parse({"offers": []}).offers == []
+def test_an_answer_without_offers_is_refused_clearly():
+    error = refusal(KIND, {"bundles": []})
 
-
-@pytest.mark.parametrize(
-    ("document", "message"),
-    [
-        ([], "something other than a JSON object"),
-        ({"bundles": []}, 'no "offers" list'),
-        ({"offers": ["x"]}, "offers[0] should be an object"),
-        ({"offers": [saved_offer(num_gpus="one")]}, 'offers[0].num_gpus should be a number, not "one"'),
-        ({"offers": [saved_offer(machine_id=None)]}, "offers[0].machine_id should be a whole number, not null"),
-        ({"offers": [saved_offer(dph_total="free")]}, 'offers[0].dph_total should be a price, not "free"'),
-        ({"offers": [saved_offer(dph_total=None)]}, "offers[0].dph_total should be a price, not null"),
-        ({"offers": [saved_offer(gpu_ram=-1)]}, "offers[0].gpu_ram should be a number, not -1"),
-    ],
-)
-def test_a_payload_of_the_wrong_shape_is_refused_clearly(document, message):
-    error = parse_error(document)
-
-    assert message in str(error)
+    assert str(error) == 'Vast.ai\'s answer has no "offers" list: this is not an offers search.'
     assert error.permanent
 
 
-def test_an_error_body_gives_vasts_message():
-    error = parse_error({"success": False, "error": "invalid_args", "msg": "Unknown field: gpu_nam"})
-
-    assert str(error) == "Vast.ai's API returned an error: Unknown field: gpu_nam"
-
-
 @pytest.mark.parametrize(
-    ("body", "message"),
+    ("bad", "warning"),
     [
-        (b"  ", "The Vast.ai API response is empty."),
-        (payload("error_page.html"), "returned an HTML page instead of JSON"),
-        (payload(SAVED)[:300], "is not valid JSON"),
+        ("x", "offers[1] skipped: it is not an object."),
+        (saved_offer(num_gpus="one"), 'offers[1] skipped: its "num_gpus" "one" is not a whole number.'),
+        (saved_offer(machine_id=None), 'offers[1] skipped: its "machine_id" is missing.'),
+        (saved_offer(dph_total="free"), 'offers[1] skipped: its "dph_total" "free" is not a price.'),
+        (saved_offer(dph_total=None), 'offers[1] skipped: its "dph_total" is missing.'),
+        (saved_offer(gpu_ram=-1), 'offers[1] skipped: its "gpu_ram" -1 is not a number.'),
     ],
 )
-def test_html_empty_and_truncated_bodies_are_refused(body, message):
-    assert message in str(parse_error(body))
+def test_an_offer_that_cannot_be_read_is_skipped_with_a_warning_naming_it(bad, warning):
+    good = saved_offer(machine_id=1)
+
+    inventory = parse(KIND, {"offers": [good, bad]})
+
+    assert [offer.external_id for offer in inventory.offers] == ["machine:1:1x:on_demand", "machine:1:1x:spot"]
+    assert inventory.warnings == [warning]
+
+
+def test_an_error_body_gives_vasts_message():
+    error = refusal(KIND, {"success": False, "error": "invalid_args", "msg": "Unknown field: gpu_nam"})
+
+    assert str(error) == "Vast.ai's API returned an error: Unknown field: gpu_nam"
 
 
 # --- Over HTTP ----------------------------------------------------------------------------------
 
 
-def vast_connection(base_url: str, key: str = "vast-test-key") -> SyncConnection:
-    connection = SyncConnection(kind="vastai", name="Vast.ai", base_url=base_url)
-    connection.set_credentials(key)
-    return connection
-
-
-def test_fetch_posts_the_search_query_with_a_bearer_key(local_server):
-    local_server.serve("/api/v0/bundles/", payload(SAVED))
-    adapter = VastAiAdapter()
-
-    with GuardedClient(allow_private=True) as client:
-        body = inventory_fetch(connection=vast_connection(local_server.url("/")), client=client)
-
-    (request,) = local_server.requests
-    assert (request.method, request.path) == ("POST", "/api/v0/bundles/")
-    assert request.headers["Authorization"] == "Bearer vast-test-key"
-    assert request.headers["Content-Type"] == "application/json"
-    assert json.loads(request.body) == {
-        "verified": {"eq": True},
-        "external": {"eq": False},
-        "rentable": {"eq": True},
-        "rented": {"eq": False},
-        "type": "on-demand",
-        "order": [["dph_total", "asc"]],
-        "allocated_storage": 5.0,
-        "limit": 5000,
-    }
-    assert json.loads(request.body) == SEARCH_QUERY
-    assert adapter.parse(body).offers == EXPECTED_OFFERS
-
-
-def test_rejected_credentials_are_a_fetch_error(local_server):
-    local_server.serve("/api/v0/bundles/", Reply({"success": False, "msg": "Invalid API key"}, status=403))
-
-    with GuardedClient(allow_private=True) as client, pytest.raises(CredentialsRejected):
-        inventory_fetch(connection=vast_connection(local_server.url("")), client=client)
-
-
 @pytest.mark.django_db
 def test_a_sync_creates_one_region_per_country(acme, local_server):
     local_server.serve("/api/v0/bundles/", payload(SAVED))
-    connection = vast_connection(local_server.url(""))
-    connection.provider = acme
-    connection.save()
+    connection = make_connection(KIND, local_server.url(""), "vast-key", provider=acme)
 
     run = sync_connection_run(connection=connection)
 
@@ -242,12 +153,6 @@ def test_a_sync_creates_one_region_per_country(acme, local_server):
 
 
 # --- parse_provider_payload ---------------------------------------------------------------------
-
-
-def command_output(**options) -> list[dict]:
-    out = StringIO()
-    call_command("parse_provider_payload", adapter="vastai", stdout=out, stderr=StringIO(), **options)
-    return json.loads(out.getvalue())
 
 
 EXPECTED_ROWS = {
@@ -290,54 +195,10 @@ EXPECTED_ROWS = {
 
 @pytest.mark.django_db
 def test_the_command_prints_the_normalized_offers_of_a_saved_answer():
-    rows = command_output(file=str(PAYLOADS / SAVED))
+    rows = printed_offers(KIND, SAVED)
 
     assert [row["external_id"] for row in rows] == [offer.external_id for offer in EXPECTED_OFFERS]
     by_id = {row["external_id"]: row for row in rows}
     assert {key: by_id[key] for key in EXPECTED_ROWS} == EXPECTED_ROWS
     assert by_id["machine:30777:2x:spot"]["gpu_model"] == "A100 SXM 40GB"
     assert all(row["gpu_model"] for row in rows)  # every name in the saved answer is in the alias table
-
-
-@pytest.mark.django_db
-def test_the_command_fetches_from_a_base_url(local_server):
-    local_server.serve("/api/v0/bundles/", payload(SAVED))
-
-    rows = command_output(base_url=local_server.url(""), api_key="vast-cli-key")
-
-    assert len(rows) == len(EXPECTED_OFFERS)
-    assert local_server.requests[0].headers["Authorization"] == "Bearer vast-cli-key"
-
-
-# --- The demo's mock API ------------------------------------------------------------------------
-
-
-def test_the_demo_api_wants_an_api_key():
-    response = Client().post("/demo/api/vastai/api/v0/bundles/", SEARCH_QUERY, content_type="application/json")
-
-    assert response.status_code == 401
-
-
-@pytest.mark.parametrize("auth", [{"HTTP_AUTHORIZATION": "Bearer demo"}, {"QUERY_STRING": "api_key=demo"}])
-def test_the_demo_api_answers_in_vasts_format(auth):
-    response = Client().post("/demo/api/vastai/api/v0/bundles/", SEARCH_QUERY, content_type="application/json", **auth)
-
-    assert response.status_code == 200
-    inventory = VastAiAdapter().parse(response.content)
-    assert inventory.offers and all(offer.nodes_available == 1 for offer in inventory.offers)  # rented ones filtered
-    assert inventory.warnings == []
-
-
-def test_the_demo_api_moves_with_time_and_keeps_machine_ids():
-    now = timezone.now().replace(minute=0, second=0, microsecond=0)
-
-    def listed(at):
-        return {offer.external_id for offer in VastAiAdapter().parse(json.dumps(vast_answer(now=at)).encode()).offers}
-
-    assert listed(now) == listed(now + timedelta(seconds=20))
-    assert listed(now) != listed(now + timedelta(hours=2))
-    everything = vast_answer(now=now, include_rented=True)["offers"]
-    assert {offer["rented"] for offer in everything} == {True, False}
-    tomorrow = vast_answer(now=now + timedelta(days=1), include_rented=True)["offers"]
-    assert {o["machine_id"] for o in everything} == {o["machine_id"] for o in tomorrow}
-    assert {o["id"] for o in everything}.isdisjoint({o["id"] for o in tomorrow})

@@ -1,45 +1,26 @@
-"""Verda (DataCrunch) adapter: OAuth2 client credentials, then instance types and availability,
-combined into one payload and parsed into exact on-demand and spot offers."""
+"""Verda (DataCrunch): the OAuth token step, the combined payload, exact on-demand and spot offers,
+error bodies, a sync. What every adapter promises is in test_adapter_contract.py."""
 
 import json
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.urls import reverse
 
-from demo import api_verda
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
-from marketplace.models import GpuAlias, GpuNameReview, Offer
+from marketplace.models import GpuNameReview, Offer
 from portal.lib.http import GuardedClient
 from portal.testing import Reply
 from sync.adapters.base import AdapterError
-from sync.adapters.registry import get_adapter
-from sync.adapters.verda import LOCATIONS, VerdaAdapter, api_base
+from sync.adapters.verda import LOCATIONS, VerdaAdapter
 from sync.engine import inventory_fetch, sync_connection_run
-from sync.models import SyncConnection, SyncRun
-from sync.tests.support import PAYLOADS, payload
+from sync.models import SyncRun
+from sync.tests.support import document, make_connection, parse, payload, printed_offers, refusal
 
+KIND = "verda"
 SAVED = "verda/combined.json"
 # NVIDIA A16: a real GPU that the catalogue does not list. The saved payload has one instance type
 # with it, so the tests see the review queue at work: its offer is held back, never guessed.
 UNKNOWN_GPU = "A16 16GB"
-
-
-def document() -> dict:
-    return json.loads(payload(SAVED))
-
-
-def parse(data) -> object:
-    return VerdaAdapter().parse(data if isinstance(data, bytes) else json.dumps(data).encode())
-
-
-def parse_error(data) -> AdapterError:
-    with pytest.raises(AdapterError) as caught:
-        parse(data)
-    return caught.value
 
 
 def offer(instance_type: str, location: str, plan: str, price: str, available: bool, **specs) -> NormalizedOffer:
@@ -82,7 +63,7 @@ V100 = {
 
 
 def test_the_saved_payload_gives_exact_on_demand_and_spot_offers():
-    inventory = parse(payload(SAVED))
+    inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == [
         offer("1H100.80S.30V", "FIN-01", "on_demand", "2.29", True, **H100_1X),
@@ -141,66 +122,42 @@ def test_the_saved_payload_gives_exact_on_demand_and_spot_offers():
         NormalizedRegion("ICE-01", "IS", "Reykjanesbær", "Iceland 1"),
     ]
     assert inventory.warnings == [
-        'Instance type "1RTX6000ADA.10V" has a spot_price of 0: its spot offers are held back (a zero price is a '
-        "placeholder, not an offer).",
-        'Instance type "1RTXPRO6000.30V" has a price_per_hour of 0: its on-demand offers are held back (a zero '
-        "price is a placeholder, not an offer).",
+        "Held back, with a price of 0 or none (a GPU is never listed as free): "
+        'instance type "1RTX6000ADA.10V" (spot_price), instance type "1RTXPRO6000.30V" (price_per_hour).',
         'Verda location "NOR-01" is not in the portal\'s Verda location table: its 1 offer(s) are held back until '
         "the portal's team adds it.",
     ]
 
 
-T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
-
-
-def test_every_gpu_name_resolves_but_the_deliberately_unknown_one(db):
-    # A new Verda name the alias table lacks fails here: add it to the catalogue's aliases.
-    names = {offer.gpu_model_raw for offer in parse(payload(SAVED)).offers}
-    names |= {
-        offer.gpu_model_raw
-        for offer in parse(
-            {
-                "instance_types": api_verda.instance_types(),
-                "availability": api_verda.instance_availability(spot=False, now=T0),
-                "spot_availability": [],
-            }
-        ).offers
-    }
-
-    unresolved = {name for name in names if GpuAlias.objects.resolve(name) is None}
-
-    assert unresolved == {UNKNOWN_GPU}
-
-
 def test_cpu_only_types_are_ignored():
-    assert not [offer for offer in parse(payload(SAVED)).offers if offer.external_id.startswith("CPU.")]
+    assert not [offer for offer in parse(KIND, payload(SAVED)).offers if offer.external_id.startswith("CPU.")]
 
 
 def test_sold_out_types_are_listed_in_the_configured_locations(monkeypatch):
     monkeypatch.setattr(VerdaAdapter, "sold_out_locations", ("FIN-03",))
 
-    sold_out = [offer.external_id for offer in parse(payload(SAVED)).offers if offer.nodes_available == 0]
+    sold_out = [offer.external_id for offer in parse(KIND, payload(SAVED)).offers if offer.nodes_available == 0]
 
     assert sold_out == ["8H100.80S.176V:FIN-03:spot", "1V100.6V:FIN-03:spot"]
 
 
 def test_the_gpu_name_falls_back_to_the_gpu_description_then_the_model():
-    data = document()
+    data = document(SAVED)
     del data["instance_types"][0]["name"]
     del data["instance_types"][2]["name"]
     data["instance_types"][2]["gpu"]["description"] = ""
 
-    names = {offer.external_id.split(":")[0]: offer.gpu_model_raw for offer in parse(data).offers}
+    names = {offer.external_id.split(":")[0]: offer.gpu_model_raw for offer in parse(KIND, data).offers}
 
     assert (names["1H100.80S.30V"], names["1A100.22V"]) == ("H100 SXM5 80GB", "A100")
 
 
 def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
-    data = document()
+    data = document(SAVED)
     data["instance_types"][0]["price_per_hour"] = "ask us"
     data["instance_types"][2]["gpu"] = {"description": "1x A100 SXM4 80GB"}
 
-    inventory = parse(data)
+    inventory = parse(KIND, data)
 
     assert {offer.external_id.split(":")[0] for offer in inventory.offers} == {
         "8H100.80S.176V",
@@ -210,33 +167,26 @@ def test_a_malformed_type_is_skipped_with_a_warning_and_the_others_stay():
         "1A16.6V",
     }
     assert inventory.warnings[:2] == [
-        'Instance type "1H100.80S.30V" skipped: its "price_per_hour" \'ask us\' is not a number.',
-        'Instance type "1A100.22V" skipped: its GPU count ("gpu.number_of_gpus") is missing or not a whole number.',
+        'Instance type "1H100.80S.30V" skipped: its "price_per_hour" "ask us" is not a price.',
+        'Instance type "1A100.22V" skipped: its "gpu.number_of_gpus" is missing.',
     ]
 
 
-def test_a_payload_where_no_type_can_be_read_is_an_error():
-    error = parse_error({"instance_types": [{"instance_type": "1X.1V"}], "availability": [], "spot_availability": []})
+def test_a_location_that_cannot_be_read_is_skipped_with_a_warning_naming_it():
+    data = document(SAVED)
+    data["availability"].insert(1, {"location": "FIN-02"})
 
-    assert error.permanent
-    assert str(error) == (
-        'None of the 1 instance types in the Verda payload could be read: Instance type "1X.1V" skipped: '
-        'its GPU count ("gpu.number_of_gpus") is missing or not a whole number.'
-    )
+    inventory = parse(KIND, data)
 
-
-def test_no_instance_types_at_all_is_an_empty_inventory():
-    inventory = parse({"instance_types": [], "availability": [], "spot_availability": []})
-
-    assert (inventory.offers, inventory.warnings) == ([], [])
+    assert inventory.offers == parse(KIND, payload(SAVED)).offers
+    assert inventory.warnings[0] == 'availability[1] skipped: its "location_code" is missing.'
 
 
 @pytest.mark.parametrize(
     ("body", "message", "permanent"),
     [
-        (b"<!doctype html><title>Verda</title>", "returned an HTML page instead of JSON", False),
         # One endpoint's answer instead of the combined payload.
-        (payload("verda/instance_types.json"), "must be the combined JSON object", True),
+        (payload("verda/instance_types.json"), "The Verda payload must be a JSON object, not an array.", True),
         (json.dumps({"instance_types": [], "availability": []}).encode(), "lacks spot_availability", True),
         (payload("verda/error_unauthorized.json"), "answered with an error: Access token is missing or invalid "
          "(unauthorized_request)", True),
@@ -245,20 +195,15 @@ def test_no_instance_types_at_all_is_an_empty_inventory():
         (json.dumps({"instance_types": [], "availability": {"FIN-01": []}, "spot_availability": []}).encode(),
          'The Verda "availability" must be the list', True),
         (json.dumps({"instance_types": [], "availability": [{"location": "FIN-01"}], "spot_availability": []}).encode(),
-         'The Verda "availability"[0] is not a {"location_code", "availabilities"} object', True),
-        (b'{"instance_types": [', "The Verda payload is not valid JSON", False),
+         'None of the 1 locations in the Verda "availability" could be read: availability[0] skipped: its '
+         '"location_code" is missing.', True),
     ],
 )  # fmt: skip
-def test_a_payload_of_the_wrong_shape_is_a_clear_error(body, message, permanent):
-    error = parse_error(body)
+def test_a_payload_that_is_not_the_combined_answers_is_a_clear_error(body, message, permanent):
+    error = refusal(KIND, body)
 
     assert message in str(error)
     assert error.permanent is permanent
-
-
-def test_the_base_url_may_or_may_not_end_in_v1():
-    assert api_base("https://api.verda.com") == "https://api.verda.com"
-    assert api_base("https://api.datacrunch.io/v1/") == "https://api.datacrunch.io"
 
 
 def serve_verda(local_server) -> None:
@@ -273,36 +218,7 @@ def serve_verda(local_server) -> None:
 @pytest.fixture
 def verda_api(acme, local_server):
     serve_verda(local_server)
-    connection = SyncConnection(provider=acme, name="Verda", kind="verda", base_url=local_server.url("/v1"))
-    connection.set_credentials("client-id-123:secret:with-colons")
-    connection.save()
-    return connection
-
-
-def test_fetch_gets_a_token_then_the_three_lists_and_combines_them(verda_api, local_server):
-    adapter = get_adapter("verda")
-
-    with GuardedClient() as client:
-        body = inventory_fetch(connection=verda_api, client=client)
-
-    token, types, available, spot = local_server.requests
-    assert (token.method, token.path) == ("POST", "/v1/oauth2/token")
-    assert token.headers["Content-Type"] == "application/json"
-    assert json.loads(token.body) == {
-        "grant_type": "client_credentials",
-        "client_id": "client-id-123",
-        "client_secret": "secret:with-colons",
-    }
-    assert "Authorization" not in token.headers
-    assert [(r.method, r.path) for r in (types, available, spot)] == [
-        ("GET", "/v1/instance-types?currency=usd"),
-        ("GET", "/v1/instance-availability?is_spot=false"),
-        ("GET", "/v1/instance-availability?is_spot=true"),
-    ]
-    bearer = "Bearer eyJhbGciOiJIUzI1NiJ9.demo-access-token.sig"
-    assert {r.headers["Authorization"] for r in (types, available, spot)} == {bearer}
-    assert json.loads(body) == document()
-    assert adapter.parse(body) == parse(payload(SAVED))
+    return make_connection(KIND, local_server.url("/v1"), "client-id-123:secret:with-colons", provider=acme)
 
 
 def test_credentials_without_a_colon_are_refused_before_any_request(verda_api, local_server):
@@ -356,15 +272,9 @@ def test_a_sync_lists_on_demand_and_spot_offers(verda_api, acme):
     assert GpuNameReview.objects.get(raw_name=UNKNOWN_GPU).offers_held == 1
 
 
-def command_offers(*args) -> list[dict]:
-    out = StringIO()
-    call_command("parse_provider_payload", "--adapter", "verda", *args, stdout=out, stderr=StringIO())
-    return json.loads(out.getvalue())
-
-
 @pytest.mark.django_db
 def test_the_parse_command_reads_the_combined_payload():
-    offers = command_offers("--file", str(PAYLOADS / SAVED))
+    offers = printed_offers(KIND, SAVED)
 
     assert offers[2] == {
         "external_id": "1H100.80S.30V:FIN-03:spot",
@@ -384,57 +294,3 @@ def test_the_parse_command_reads_the_combined_payload():
         "interconnect": "sxm",
     }
     assert len(offers) == 18
-
-
-def test_the_parse_command_fetches_from_a_base_url(local_server, db):
-    serve_verda(local_server)
-
-    offers = command_offers("--base-url", local_server.url(""), "--credentials", "cid:csecret")
-
-    assert json.loads(local_server.requests[0].body)["client_secret"] == "csecret"
-    assert len(offers) == 18
-
-
-# --- The demo's mock of the API ------------------------------------------------------------
-
-
-def test_the_adapter_syncs_from_the_demo_api_unchanged(live_server, acme):
-    connection = SyncConnection.objects.create(
-        provider=acme, name="Verda demo", kind="verda", base_url=live_server.url + "/demo/api/verda"
-    )
-    connection.set_credentials("demo-client:demo-secret")
-    connection.save()
-
-    with GuardedClient() as client:
-        inventory = get_adapter("verda").parse(inventory_fetch(connection=connection, client=client))
-
-    assert inventory.warnings == []
-    assert {offer.pricing_type for offer in inventory.offers} == {"on_demand", "spot"}
-    assert not [offer for offer in inventory.offers if offer.external_id.startswith("CPU.")]
-    assert {offer.region for offer in inventory.offers} <= set(LOCATIONS)
-
-
-def test_the_demo_api_wants_a_token_it_issued(client):
-    types_url = reverse("demo:api_verda_instance_types")
-    assert client.get(types_url).status_code == 401
-    assert client.get(types_url, headers={"Authorization": "Bearer forged"}).status_code == 401
-
-    refused = client.post(reverse("demo:api_verda_token"), {"grant_type": "client_credentials"}, "application/json")
-    assert refused.status_code == 401
-    granted = client.post(
-        reverse("demo:api_verda_token"),
-        {"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"},
-        "application/json",
-    )
-    token = granted.json()["access_token"]
-    assert client.get(types_url, headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    refresh = granted.json()["refresh_token"]
-    assert client.get(types_url, headers={"Authorization": f"Bearer {refresh}"}).status_code == 401
-
-
-def test_the_demo_availability_moves_with_time_but_not_within_a_step():
-    def free(at):
-        return [api_verda.instance_availability(spot=spot, now=at) for spot in (False, True)]
-
-    assert free(T0) == free(T0 + timedelta(seconds=api_verda.STEP_SECONDS - 1))
-    assert len({json.dumps(free(T0 + timedelta(hours=hour))) for hour in range(6)}) > 1

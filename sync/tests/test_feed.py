@@ -9,8 +9,7 @@ from jsonschema import Draft202012Validator
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
 from sync.adapters.base import AdapterError
 from sync.adapters.feed import SCHEMA_PATH, FeedAdapter, _offer_plainly_valid
-from sync.adapters.registry import ADAPTERS, get_adapter
-from sync.models import SyncConnection
+from sync.adapters.registry import get_adapter
 from sync.tests.support import feed_document, payload
 
 
@@ -200,8 +199,6 @@ def test_several_errors_are_listed_in_document_order_and_capped():
     [
         (payload("feed_v1_malformed.json"), "The feed is not valid JSON at line 4 column 3"),
         (payload("feed_v1_acme.json")[:300], "The feed is not valid JSON at line"),
-        (payload("error_page.html"), "returned an HTML page instead of JSON"),
-        (b"", "The feed is empty."),
         (b"\xff\xfe{}", "The feed is not UTF-8 text"),
         (b'{"format": "gpu-marketplace-feed", "version": 1, "offers": [], "x": NaN}', "contains NaN"),
         (b"[1, 2]", "The feed must be a JSON object, not an array."),
@@ -227,9 +224,7 @@ def test_the_documented_example_is_a_valid_feed():
     assert parse(example.encode()).offers
 
 
-def test_every_adapter_kind_is_a_connection_kind():
-    assert set(ADAPTERS) == {kind for kind, _ in SyncConnection._meta.get_field("kind").choices}
-    assert isinstance(get_adapter("feed"), FeedAdapter)
+def test_a_kind_no_adapter_has_is_refused():
     with pytest.raises(LookupError):
         get_adapter("nope")
 

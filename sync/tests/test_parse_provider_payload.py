@@ -167,12 +167,13 @@ def test_standard_input(db):
     assert len(offers) == 4
 
 
-def test_a_live_base_url_with_credentials(db, local_server, settings):
+@pytest.mark.parametrize("option", ["--api-key", "--credentials"])
+def test_a_live_base_url_with_credentials(db, local_server, settings, option):
     local_server.serve("/feed.json", feed_document())
     # Loopback is refused by the sync engine in production settings, but this is a local tool.
     settings.SYNC_ALLOW_PRIVATE_ADDRESSES = False
 
-    offers, _ = run("--adapter", "feed", "--base-url", local_server.url("/feed.json"), "--api-key", "feed-key")
+    offers, _ = run("--adapter", "feed", "--base-url", local_server.url("/feed.json"), option, "feed-key")
 
     assert [offer["external_id"] for offer in offers][:1] == ["h100-8x-fra-od"]
     assert local_server.requests[0].headers["Authorization"] == "Bearer feed-key"
