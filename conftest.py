@@ -22,6 +22,17 @@ def _no_catalog_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_demand_flush(settings):
+    # Catalog searches are counted in the process and written every DEMAND_FLUSH_SECONDS: a
+    # flush in the middle of a test would add queries to a page. Demand tests flush explicitly.
+    from marketplace import services
+
+    settings.DEMAND_FLUSH_SECONDS = 10**9
+    services._demand.clear()
+    services._demand_empty.clear()
+
+
+@pytest.fixture(autouse=True)
 def _reference_data(request):
     """Reload what data migrations load (GPU catalogue, certifications) for transactional tests:
     an earlier transactional test (live_server, worker processes) flushed those tables."""

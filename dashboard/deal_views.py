@@ -90,56 +90,57 @@ def request_detail(request: AuthenticatedHttpRequest, slug: str, request_pk: int
     return render(request, "dashboard/request_detail.html", _request_context(recipient))
 
 
+def _answer(request: AuthenticatedHttpRequest, recipient: Recipient, key: str, form, save, done: str) -> HttpResponse:
+    """A POST on a request's page: ``save`` (a service) when ``form`` is valid, then back to the
+    page; else the page again, with the form's errors (those of the service too)."""
+    if _saved(request, form, save):
+        messages.success(request, done)
+        return redirect("dashboard:request_detail", slug=recipient.provider.slug, request_pk=recipient.request_id)
+    return render(request, "dashboard/request_detail.html", _request_context(recipient, **{key: form}), status=400)
+
+
 @login_required
 @require_POST
 def quote_submit(request: AuthenticatedHttpRequest, slug: str, request_pk: int) -> HttpResponse:
     recipient = _recipient(request, slug, request_pk)
-    form = QuoteForm(request.POST, provider=recipient.provider)
-    saved = _saved(
+    return _answer(
         request,
-        form,
+        recipient,
+        "quote_form",
+        QuoteForm(request.POST, provider=recipient.provider),
         lambda data: deal_services.quote_submit(recipient=recipient, author=request.user, **data),
+        _("Quote sent: the developer was e-mailed."),
     )
-    if saved:
-        messages.success(request, _("Quote sent: the developer was e-mailed."))
-        return redirect("dashboard:request_detail", slug=slug, request_pk=request_pk)
-    return render(request, "dashboard/request_detail.html", _request_context(recipient, quote_form=form), status=400)
 
 
 @login_required
 @require_POST
 def request_decline(request: AuthenticatedHttpRequest, slug: str, request_pk: int) -> HttpResponse:
     recipient = _recipient(request, slug, request_pk)
-    form = DeclineForm(request.POST)
-    if form.is_valid():
-        try:
-            deal_services.recipient_decline(recipient=recipient, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Request declined: the developer was told why."))
-        return redirect("dashboard:request_detail", slug=slug, request_pk=request_pk)
-    context = _request_context(recipient, decline_form=form)
-    return render(request, "dashboard/request_detail.html", context, status=400)
+    return _answer(
+        request,
+        recipient,
+        "decline_form",
+        DeclineForm(request.POST),
+        lambda data: deal_services.recipient_decline(recipient=recipient, reason=data["reason"]),
+        _("Request declined: the developer was told why."),
+    )
 
 
 @login_required
 @require_POST
 def request_message(request: AuthenticatedHttpRequest, slug: str, request_pk: int) -> HttpResponse:
     recipient = _recipient(request, slug, request_pk)
-    form = MessageForm(request.POST)
-    if form.is_valid():
-        try:
-            deal_services.message_post(
-                recipient=recipient, author=request.user, body=form.cleaned_data["body"], from_provider=True
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Message sent."))
-        return redirect("dashboard:request_detail", slug=slug, request_pk=request_pk)
-    context = _request_context(recipient, message_form=form)
-    return render(request, "dashboard/request_detail.html", context, status=400)
+    return _answer(
+        request,
+        recipient,
+        "message_form",
+        MessageForm(request.POST),
+        lambda data: deal_services.message_post(
+            recipient=recipient, author=request.user, body=data["body"], from_provider=True
+        ),
+        _("Message sent."),
+    )
 
 
 @login_required

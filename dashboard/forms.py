@@ -26,13 +26,50 @@ class RegionForm(forms.ModelForm):
         return code
 
 
-class OfferForm(forms.ModelForm):
+class ListingForm(forms.ModelForm):
+    """What an offer's and a capacity window's forms share: the provider's own regions, every GPU
+    model, an optional id of the provider's (unique among its ``listings``)."""
+
+    listings: str  # the provider's related manager of the model: "offers", "capacity_windows"
+    id_taken: str  # the message when another of them has the id
     external_id = forms.CharField(
-        label=_("Your id for this offer"),
+        label=_("Your id"),
         max_length=200,
         required=False,
         help_text=_("Optional. Keys CSV imports; generated when left blank."),
     )
+
+    def __init__(self, *args, provider: Provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.provider = provider
+        # Model.clean() compares the region's provider with the listing's: set it before validation.
+        self.instance.provider = provider
+        self.fields["region"].queryset = provider.regions.all()
+        self.fields["gpu_model"].queryset = GpuModel.objects.all()
+
+    def clean_external_id(self) -> str:
+        external_id = self.cleaned_data["external_id"].strip()
+        taken = getattr(self.provider, self.listings).filter(external_id=external_id).exclude(pk=self.instance.pk)
+        if external_id and taken.exists():
+            raise ValidationError(self.id_taken)
+        return external_id
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"].strip().upper()
+        if currency and not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
+            raise ValidationError(_("Use a three-letter ISO 4217 code, e.g. USD or EUR."))
+        return currency
+
+    def validate_constraints(self):
+        # Model.clean() already reports the check constraints' rules next to their fields: run the
+        # database constraints only when nothing else is wrong, so one mistake shows one message.
+        if not self._errors:
+            super().validate_constraints()
+
+
+class OfferForm(ListingForm):
+    listings = "offers"
+    id_taken = _("Another of your offers already has this id.")
 
     class Meta:
         model = Offer
@@ -56,33 +93,10 @@ class OfferForm(forms.ModelForm):
             "nodes_available": _("0 means sold out. Leave blank if it is available but you do not publish a count."),
         }
 
-    def __init__(self, *args, provider: Provider, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.provider = provider
-        # Model.clean() compares the region's provider with the offer's: set it before validation.
-        self.instance.provider = provider
-        self.fields["region"].queryset = provider.regions.all()
-        self.fields["gpu_model"].queryset = GpuModel.objects.all()
         self.fields["price_per_gpu_hour"].validators.append(_non_negative)
         self.fields["price_per_gpu_hour"].widget.attrs.update(min="0", step="0.0001")
-
-    def clean_external_id(self) -> str:
-        external_id = self.cleaned_data["external_id"].strip()
-        if external_id and self.provider.offers.filter(external_id=external_id).exclude(pk=self.instance.pk).exists():
-            raise ValidationError(_("Another of your offers already has this id."))
-        return external_id
-
-    def clean_currency(self) -> str:
-        currency = self.cleaned_data["currency"].strip().upper()
-        if not (len(currency) == 3 and currency.isascii() and currency.isalpha()):
-            raise ValidationError(_("Use a three-letter ISO 4217 code, e.g. USD or EUR."))
-        return currency
-
-    def validate_constraints(self):
-        # Model.clean() already reports the check constraints' rules next to their fields: run the
-        # database constraints only when nothing else is wrong, so one mistake shows one message.
-        if not self._errors:
-            super().validate_constraints()
 
 
 def _non_negative(value) -> None:
@@ -102,13 +116,9 @@ class CsvUploadForm(forms.Form):
     file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8, comma-separated, with a header row."))
 
 
-class WindowForm(forms.ModelForm):
-    external_id = forms.CharField(
-        label=_("Your id for this window"),
-        max_length=200,
-        required=False,
-        help_text=_("Optional. Keys CSV imports; generated when left blank."),
-    )
+class WindowForm(ListingForm):
+    listings = "capacity_windows"
+    id_taken = _("Another of your windows already has this id.")
 
     class Meta:
         model = CapacityWindow
@@ -139,24 +149,3 @@ class WindowForm(forms.ModelForm):
             "starts_on": forms.DateInput(attrs={"type": "date"}),
             "ends_on": forms.DateInput(attrs={"type": "date"}),
         }
-
-    def __init__(self, *args, provider: Provider, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.provider = provider
-        self.instance.provider = provider
-        self.fields["region"].queryset = provider.regions.all()
-        self.fields["gpu_model"].queryset = GpuModel.objects.all()
-
-    def clean_external_id(self) -> str:
-        external_id = self.cleaned_data["external_id"].strip()
-        taken = self.provider.capacity_windows.filter(external_id=external_id).exclude(pk=self.instance.pk)
-        if external_id and taken.exists():
-            raise ValidationError(_("Another of your windows already has this id."))
-        return external_id
-
-    def clean_currency(self) -> str:
-        return self.cleaned_data["currency"].strip().upper()
-
-    def validate_constraints(self):
-        if not self._errors:
-            super().validate_constraints()

@@ -47,40 +47,48 @@ def request_summary(request: CapacityRequest) -> str:
     }
 
 
-def request_routed(*, request: CapacityRequest, provider: Provider) -> int:
-    link = site_url(reverse("dashboard:request_detail", args=[provider.slug, request.pk]))
-    context = {"request": request, "summary": request_summary(request), "provider": provider, "link": link}
+def request_routed(request: CapacityRequest, provider_ids: list[int]) -> int:
+    """Each provider the request just reached: what is asked, and where to answer."""
+    sent = 0
     subject = _("New capacity request: %(summary)s") % {"summary": request_summary(request)}
-    return _send(subject, "request_routed", context, provider_contact_addresses(provider=provider))
+    for provider in Provider.objects.filter(pk__in=provider_ids):
+        link = site_url(reverse("dashboard:request_detail", args=[provider.slug, request.pk]))
+        context = {"request": request, "summary": request_summary(request), "provider": provider, "link": link}
+        sent += _send(subject, "request_routed", context, provider_contact_addresses(provider=provider))
+    return sent
 
 
-def request_withdrawn(*, request: CapacityRequest, provider: Provider) -> int:
+def request_withdrawn(request: CapacityRequest) -> int:
+    """Every provider it reached and that did not decline."""
+    sent = 0
     subject = _("Capacity request #%(id)s was withdrawn") % {"id": request.pk}
-    context = {"request": request, "summary": request_summary(request), "provider": provider}
-    return _send(subject, "request_withdrawn", context, provider_contact_addresses(provider=provider))
+    for recipient in request.recipients.exclude(status=Recipient.Status.DECLINED).select_related("provider"):
+        context = {"request": request, "summary": request_summary(request), "provider": recipient.provider}
+        sent += _send(subject, "request_withdrawn", context, provider_contact_addresses(provider=recipient.provider))
+    return sent
 
 
-def request_expired(*, request: CapacityRequest) -> int:
+def request_expired(request: CapacityRequest) -> int:
     subject = _("Your capacity request #%(id)s has expired") % {"id": request.pk}
     link = site_url(request.get_absolute_url())
     return _send(subject, "request_expired", {"request": request, "link": link}, _developer(request))
 
 
-def recipient_declined(*, recipient: Recipient) -> int:
+def recipient_declined(recipient: Recipient) -> int:
     request = recipient.request
     subject = _("%(provider)s cannot serve your request #%(id)s") % {"provider": recipient.provider, "id": request.pk}
     context = {"request": request, "recipient": recipient, "link": site_url(request.get_absolute_url())}
     return _send(subject, "recipient_declined", context, _developer(request))
 
 
-def quote_received(*, quote: Quote) -> int:
+def quote_received(quote: Quote) -> int:
     request = quote.request
     subject = _("A quote from %(provider)s for your request #%(id)s") % {"provider": quote.provider, "id": request.pk}
     context = {"request": request, "quote": quote, "link": site_url(request.get_absolute_url())}
     return _send(subject, "quote_received", context, _developer(request))
 
 
-def quote_accepted(*, agreement: Agreement) -> int:
+def quote_accepted(agreement: Agreement) -> int:
     """Both sides, each with the other's contact: the contract is theirs from here."""
     request, provider = agreement.request, agreement.provider
     subject = _("Agreement #%(id)s: %(provider)s and %(organisation)s") % {
@@ -102,20 +110,20 @@ def quote_accepted(*, agreement: Agreement) -> int:
     return sent + _send(subject, "quote_accepted_developer", to_developer, _developer(request))
 
 
-def quote_declined(*, quote: Quote) -> int:
+def quote_declined(quote: Quote) -> int:
     subject = _("Your quote for request #%(id)s was declined") % {"id": quote.request_id}
     link = site_url(reverse("dashboard:request_detail", args=[quote.provider.slug, quote.request_id]))
     context = {"quote": quote, "request": quote.request, "link": link}
     return _send(subject, "quote_declined", context, provider_contact_addresses(provider=quote.provider))
 
 
-def quote_expired(*, quote: Quote) -> int:
+def quote_expired(quote: Quote) -> int:
     subject = _("A quote for your request #%(id)s has expired") % {"id": quote.request_id}
     context = {"quote": quote, "request": quote.request, "link": site_url(quote.request.get_absolute_url())}
     return _send(subject, "quote_expired", context, _developer(quote.request))
 
 
-def message_posted(*, message: Message) -> int:
+def message_posted(message: Message) -> int:
     request, provider = message.request, message.provider
     subject = _("New message about capacity request #%(id)s") % {"id": request.pk}
     if message.from_provider:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from deals.models import CapacityRequest, Quote, SavedSearch
+from deals.services import REQUEST_FIELDS
 from marketplace.country_groups import COUNTRY_GROUPS
 from marketplace.filters import country_choices
 from marketplace.models import GpuModel, Offer
@@ -79,24 +80,8 @@ class CapacityRequestForm(forms.ModelForm):
 
     class Meta:
         model = CapacityRequest
-        fields = [
-            "gpu_models",
-            "min_gpu_memory_gb",
-            "gpu_count",
-            "gpus_per_node",
-            "countries",
-            "country_groups",
-            "hq_countries",
-            "gpu_interconnect",
-            "network",
-            "pricing_type",
-            "reserved_term_months",
-            "start_date",
-            "budget_per_gpu_hour",
-            "budget_currency",
-            "organisation",
-            "notes",
-        ]
+        # What the request_file service takes (its end date is computed from the duration).
+        fields = sorted(REQUEST_FIELDS - {"end_date"})
         widgets = {
             "start_date": forms.DateInput(attrs={"type": "date"}),
             "notes": forms.Textarea(attrs={"rows": 4}),

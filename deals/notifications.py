@@ -1,73 +1,32 @@
-"""The e-mail tasks the deals services enqueue on commit: each takes ids, re-fetches, e-mails.
+"""The e-mail task the deals services enqueue on commit: it takes a kind and an id, re-fetches,
+and sends the e-mails of deals/emails.py.
 
-A task whose object is gone does nothing; running one twice sends its e-mail twice (they tell
-of a state change, which the pages show too).
+An object that is gone sends nothing; running a notification twice sends its e-mail twice
+(they tell of a state change, which the pages show too).
 """
 
 from celery import shared_task
 
 from deals import emails
 from deals.models import Agreement, CapacityRequest, Message, Quote, Recipient
-from providers.models import Provider
+
+# kind -> (model, relations to read with it, the e-mails to send about it)
+NOTIFICATIONS = {
+    "request_routed": (CapacityRequest, ["developer"], emails.request_routed),
+    "request_withdrawn": (CapacityRequest, ["developer"], emails.request_withdrawn),
+    "request_expired": (CapacityRequest, ["developer"], emails.request_expired),
+    "recipient_declined": (Recipient, ["request__developer", "provider"], emails.recipient_declined),
+    "quote_received": (Quote, ["request__developer", "provider"], emails.quote_received),
+    "quote_accepted": (Agreement, ["request__developer", "provider"], emails.quote_accepted),
+    "quote_declined": (Quote, ["request", "provider"], emails.quote_declined),
+    "quote_expired": (Quote, ["request__developer", "provider"], emails.quote_expired),
+    "message": (Message, ["request__developer", "provider"], emails.message_posted),
+}
 
 
 @shared_task(ignore_result=True)
-def request_routed_notify(request_id: int, provider_ids: list[int]) -> int:
-    request = CapacityRequest.objects.filter(pk=request_id).first()
-    if request is None:
-        return 0
-    return sum(
-        emails.request_routed(request=request, provider=provider)
-        for provider in Provider.objects.filter(pk__in=provider_ids)
-    )
-
-
-@shared_task(ignore_result=True)
-def request_withdrawn_notify(request_id: int) -> int:
-    request = CapacityRequest.objects.filter(pk=request_id).first()
-    if request is None:
-        return 0
-    reached = request.recipients.exclude(status=Recipient.Status.DECLINED).select_related("provider")
-    return sum(emails.request_withdrawn(request=request, provider=recipient.provider) for recipient in reached)
-
-
-@shared_task(ignore_result=True)
-def request_expired_notify(request_id: int) -> int:
-    request = CapacityRequest.objects.filter(pk=request_id).select_related("developer").first()
-    return emails.request_expired(request=request) if request else 0
-
-
-@shared_task(ignore_result=True)
-def recipient_declined_notify(recipient_id: int) -> int:
-    recipient = Recipient.objects.filter(pk=recipient_id).select_related("request__developer", "provider").first()
-    return emails.recipient_declined(recipient=recipient) if recipient else 0
-
-
-@shared_task(ignore_result=True)
-def quote_received_notify(quote_id: int) -> int:
-    quote = Quote.objects.filter(pk=quote_id).select_related("request__developer", "provider").first()
-    return emails.quote_received(quote=quote) if quote else 0
-
-
-@shared_task(ignore_result=True)
-def quote_accepted_notify(agreement_id: int) -> int:
-    agreement = Agreement.objects.filter(pk=agreement_id).select_related("request__developer", "provider").first()
-    return emails.quote_accepted(agreement=agreement) if agreement else 0
-
-
-@shared_task(ignore_result=True)
-def quote_declined_notify(quote_id: int) -> int:
-    quote = Quote.objects.filter(pk=quote_id).select_related("request", "provider").first()
-    return emails.quote_declined(quote=quote) if quote else 0
-
-
-@shared_task(ignore_result=True)
-def quote_expired_notify(quote_id: int) -> int:
-    quote = Quote.objects.filter(pk=quote_id).select_related("request__developer", "provider").first()
-    return emails.quote_expired(quote=quote) if quote else 0
-
-
-@shared_task(ignore_result=True)
-def message_notify(message_id: int) -> int:
-    message = Message.objects.filter(pk=message_id).select_related("request__developer", "provider").first()
-    return emails.message_posted(message=message) if message else 0
+def notify(kind: str, pk: int, *args) -> int:
+    """Send the ``kind`` e-mails about object ``pk``; returns how many messages went out."""
+    model, related, send = NOTIFICATIONS[kind]
+    obj = model.objects.select_related(*related).filter(pk=pk).first()
+    return send(obj, *args) if obj is not None else 0

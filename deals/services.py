@@ -62,14 +62,13 @@ QUOTE_FIELDS = frozenset(
 )
 
 
-def _notify(task_name: str, *args) -> None:
-    """Enqueue an e-mail task of deals/notifications.py once the current transaction commits.
+def _notify(kind: str, *args) -> None:
+    """Enqueue the ``kind`` e-mails (deals/notifications.py) once the current transaction commits.
 
     Robust: with the broker down, the change stands and the failure is logged (the e-mail is
     lost, the change is not; the pages show every state the e-mails tell of).
     """
-    task = getattr(notifications, task_name)
-    transaction.on_commit(partial(task.delay, *args), robust=True)
+    transaction.on_commit(partial(notifications.notify.delay, kind, *args), robust=True)
 
 
 # --- Requests -----------------------------------------------------------------------------------
@@ -132,19 +131,23 @@ def request_countries(request: CapacityRequest) -> set[str]:
     return {str(code) for code in request.countries} | countries_in_groups(list(request.country_groups))
 
 
-def matching_offers(request: CapacityRequest) -> QuerySet[Offer]:
-    """Listed, fresh offers that fit the request's GPUs, places, node shape and pricing."""
-    offers = Offer.objects.listed().fresh()
+def _fitting(rows: QuerySet, request: CapacityRequest) -> QuerySet:
+    """Offers or capacity windows of the request's GPUs (or memory), countries and headquarters."""
     gpu_ids = [gpu.pk for gpu in request.gpu_models.all()]
     if gpu_ids:
-        offers = offers.filter(gpu_model_id__in=gpu_ids)
+        rows = rows.filter(gpu_model_id__in=gpu_ids)
     else:
-        offers = offers.filter(gpu_model__memory_gb__gte=request.min_gpu_memory_gb or 0)
-    countries = request_countries(request)
-    if countries:
-        offers = offers.filter(country__in=countries)
+        rows = rows.filter(gpu_model__memory_gb__gte=request.min_gpu_memory_gb or 0)
+    if countries := request_countries(request):
+        rows = rows.filter(country__in=countries)
     if request.hq_countries:
-        offers = offers.filter(provider__hq_country__in=[str(code) for code in request.hq_countries])
+        rows = rows.filter(provider__hq_country__in=[str(code) for code in request.hq_countries])
+    return rows
+
+
+def matching_offers(request: CapacityRequest) -> QuerySet[Offer]:
+    """Listed, fresh offers that fit the request's GPUs, places, node shape and pricing."""
+    offers = _fitting(Offer.objects.listed().fresh(), request)
     if request.gpus_per_node:
         offers = offers.filter(gpus_per_node=request.gpus_per_node)
     if request.gpu_interconnect:
@@ -162,18 +165,7 @@ def matching_offers(request: CapacityRequest) -> QuerySet[Offer]:
 
 def matching_windows(request: CapacityRequest) -> QuerySet[CapacityWindow]:
     """Listed capacity windows open for the whole request, of its GPUs, in its places."""
-    windows = CapacityWindow.objects.listed().covering(request.start_date, request.end_date)
-    gpu_ids = [gpu.pk for gpu in request.gpu_models.all()]
-    if gpu_ids:
-        windows = windows.filter(gpu_model_id__in=gpu_ids)
-    else:
-        windows = windows.filter(gpu_model__memory_gb__gte=request.min_gpu_memory_gb or 0)
-    countries = request_countries(request)
-    if countries:
-        windows = windows.filter(country__in=countries)
-    if request.hq_countries:
-        windows = windows.filter(provider__hq_country__in=[str(code) for code in request.hq_countries])
-    return windows
+    return _fitting(CapacityWindow.objects.listed().covering(request.start_date, request.end_date), request)
 
 
 def request_capacity_by_provider(request: CapacityRequest) -> dict[int, Capacity]:
@@ -219,7 +211,7 @@ def request_route(*, request: CapacityRequest) -> list[Recipient]:
     Recipient.objects.bulk_create(recipients)
     if recipients:
         ids = [recipient.provider_id for recipient in recipients]
-        _notify("request_routed_notify", request.pk, ids)
+        _notify("request_routed", request.pk, ids)
         transaction.on_commit(
             lambda: request_routed.send(sender=CapacityRequest, request_id=request.pk, provider_ids=ids), robust=True
         )
@@ -236,7 +228,7 @@ def request_withdraw(*, request: CapacityRequest) -> CapacityRequest:
         request.quotes.filter(status=Quote.Status.OFFERED).update(
             status=Quote.Status.WITHDRAWN, decided_at=timezone.now()
         )
-        _notify("request_withdrawn_notify", request.pk)
+        _notify("request_withdrawn", request.pk)
     return request
 
 
@@ -274,7 +266,7 @@ def requests_expire(*, today: date | None = None) -> int:
             status=Quote.Status.EXPIRED, decided_at=timezone.now()
         )
         for request_id in ids:
-            _notify("request_expired_notify", request_id)
+            _notify("request_expired", request_id)
     return len(ids)
 
 
@@ -297,7 +289,7 @@ def recipient_decline(*, recipient: Recipient, reason: str) -> Recipient:
     recipient.request.quotes.filter(provider_id=recipient.provider_id, status=Quote.Status.OFFERED).update(
         status=Quote.Status.WITHDRAWN, decided_at=timezone.now()
     )
-    _notify("recipient_declined_notify", recipient.pk)
+    _notify("recipient_declined", recipient.pk)
     return recipient
 
 
@@ -331,7 +323,7 @@ def quote_submit(*, recipient: Recipient, author: User | None, automatic: bool =
     if request.status == CapacityRequest.Status.OPEN:
         request.status = CapacityRequest.Status.QUOTED
         request.save(update_fields=["status", "updated_at"])
-    _notify("quote_received_notify", quote.pk)
+    _notify("quote_received", quote.pk)
     return quote
 
 
@@ -386,9 +378,9 @@ def quote_accept(*, quote: Quote, developer: User) -> Agreement:
         developer_organisation=request.organisation,
         developer_email=developer.email,
     )
-    _notify("quote_accepted_notify", agreement.pk)
+    _notify("quote_accepted", agreement.pk)
     for quote_id in others:
-        _notify("quote_declined_notify", quote_id)
+        _notify("quote_declined", quote_id)
     return agreement
 
 
@@ -401,7 +393,7 @@ def quote_decline(*, quote: Quote, developer: User, reason: str = "") -> Quote:
     with transaction.atomic():
         quote.status, quote.decided_at, quote.decline_reason = Quote.Status.DECLINED, timezone.now(), reason.strip()
         quote.save(update_fields=["status", "decided_at", "decline_reason"])
-        _notify("quote_declined_notify", quote.pk)
+        _notify("quote_declined", quote.pk)
     return quote
 
 
@@ -414,7 +406,7 @@ def quotes_expire(*, today: date | None = None) -> int:
     with transaction.atomic():
         Quote.objects.filter(pk__in=expiring).update(status=Quote.Status.EXPIRED, decided_at=timezone.now())
         for quote_id in expiring:
-            _notify("quote_expired_notify", quote_id)
+            _notify("quote_expired", quote_id)
     return len(expiring)
 
 
@@ -435,7 +427,7 @@ def message_post(*, recipient: Recipient, author: User, body: str, from_provider
     )
     message.full_clean()
     message.save()
-    _notify("message_notify", message.pk)
+    _notify("message", message.pk)
     return message
 
 

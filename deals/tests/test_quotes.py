@@ -60,8 +60,7 @@ def test_accepting_closes_the_request_declines_the_others_and_records_the_contac
     assert other.status == Quote.Status.DECLINED and other.decline_reason == "Another quote was accepted."
     assert (agreement.provider_contact_email, agreement.developer_email) == ("sales@acme.test", "dave@example.com")
     assert (agreement.developer_organisation, agreement.price_per_gpu_hour) == ("Dave's Lab", Decimal("2.1"))
-    names = sorted(callback.func.__self__.name for callback in callbacks)
-    assert names == ["deals.notifications.quote_accepted_notify", "deals.notifications.quote_declined_notify"]
+    assert sorted(callback.args[0] for callback in callbacks) == ["quote_accepted", "quote_declined"]
 
 
 def test_a_quote_is_accepted_once_and_only_by_its_developer(request_two, acme, beta, developer, erin):
@@ -141,7 +140,7 @@ def test_the_reached_provider_is_mailed_without_the_developers_contact(request_t
     acme.contact_email = "sales@acme.test"
     acme.save()
 
-    notifications.request_routed_notify(request_two.pk, [acme.pk])
+    notifications.notify("request_routed", request_two.pk, [acme.pk])
 
     [message] = mail.outbox
     assert set(message.to) == {"sales@acme.test", "alice@example.com"}
@@ -155,7 +154,7 @@ def test_acceptance_mails_each_side_the_others_contact(request_two, acme, develo
     acme.save()
     agreement = services.quote_accept(quote=send_quote(request_two, acme), developer=developer)
 
-    notifications.quote_accepted_notify(agreement.pk)
+    notifications.notify("quote_accepted", agreement.pk)
 
     to_provider, to_developer = mail.outbox
     assert "dave@example.com" in to_provider.body and "Dave's Lab" in to_provider.body
@@ -165,7 +164,7 @@ def test_acceptance_mails_each_side_the_others_contact(request_two, acme, develo
 def test_a_quote_mails_the_developer(request_two, acme):
     quote = send_quote(request_two, acme)
 
-    notifications.quote_received_notify(quote.pk)
+    notifications.notify("quote_received", quote.pk)
 
     [message] = mail.outbox
     assert message.to == ["dave@example.com"] and "Acme GPU" in message.subject
