@@ -11,6 +11,7 @@ from django.core.mail import EmailMessage, send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from deals.models import Agreement, AlertMatch, CapacityRequest, Message, Quote, Recipient, SavedSearch
 from providers.models import Provider
@@ -156,7 +157,11 @@ def alert_digest(*, search: SavedSearch, matches: list[AlertMatch], user: User) 
         "unsubscribe": unsubscribe,
         "site": settings.SITE_URL.rstrip("/"),
     }
-    subject = _("%(count)s new matches for your search “%(name)s”") % {"count": len(matches), "name": search.name}
+    subject = ngettext(
+        "%(count)s new match for your search “%(name)s”",
+        "%(count)s new matches for your search “%(name)s”",
+        len(matches),
+    ) % {"count": len(matches), "name": search.name}
     if not user.email:
         return 0
     message = EmailMessage(

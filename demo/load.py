@@ -17,8 +17,8 @@ from deals.forms import add_months
 from deals.models import CapacityRequest
 from deals.services import request_file, saved_search_create
 from demo.feeds import feed_for, offer_history
-from demo.partners import PARTNERS, PARTNERS_BY_SLUG, partner_offers
-from demo.quotes import demo_quotes
+from demo.partners import PARTNERS, PARTNERS_BY_SLUG, PROVIDER_USER_PARTNER, partner_offers
+from demo.quotes import AUTOMATIC, demo_quotes
 from marketplace.models import GpuAlias, GpuModel, Offer
 from marketplace.services import offer_create, snapshots_record
 from providers.models import Certification, Membership, Provider, Region
@@ -26,7 +26,6 @@ from sync.engine import sync_connection_run
 from sync.models import SyncConnection, SyncRun
 
 CONNECTION_NAME = "Demo inventory feed"
-PROVIDER_USER_PARTNER = "lambda"
 SANDBOX_SLUG = "sandbox-cloud"
 
 
@@ -68,6 +67,8 @@ def demo_partners_load(*, now: datetime) -> list[SyncConnection]:
                 "name": partner.name,
                 "hq_country": partner.hq_country,
                 "website": partner.website,
+                # A made-up address (.example is reserved): what an accepted quote hands over.
+                "contact_email": f"sales@{partner.slug}.example",
                 "description": partner.description,
                 "status": Provider.Status.APPROVED,
             },
@@ -234,8 +235,8 @@ def demo_request_load(*, today: date) -> CapacityRequest | None:
         end_date=add_months(start, 3),
         notes=DEMO_REQUEST_NOTES,
     )
-    reached = list(capacity_request.recipients.order_by("provider__name").values_list("provider_id", flat=True))
-    demo_quotes(request_id=capacity_request.pk, provider_ids=reached[:2])
+    answering = capacity_request.recipients.filter(provider__slug__in=AUTOMATIC).order_by("provider__name")
+    demo_quotes(request_id=capacity_request.pk, provider_ids=list(answering.values_list("provider_id", flat=True)[:2]))
     # The same search saved, with alerts: a matching offer added later (say by the provider
     # login, on Lambda's dashboard) is e-mailed to the developer (on the console in the demo).
     saved_search_create(user=developer, name="H100 in the EU", params=QueryDict("gpu=h100-sxm&region_group=eu"))

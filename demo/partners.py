@@ -61,6 +61,9 @@ PLANS = {
     "r36": ("reserved", 36, Decimal("0.66")),
 }
 EUR_PER_USD = Decimal("0.92")
+# The partner the demo's "provider" login owns: it answers capacity requests by hand, on its
+# dashboard; every other partner answers by itself (demo/quotes.py).
+PROVIDER_USER_PARTNER = "lambda"
 
 # Common node shapes: (vcpus, ram_gb, storage_gb).
 HGX_8 = (128, 2048, 61440)  # 8-GPU HGX server, 2x 64-core CPUs, 2 TB RAM, 60 TB NVMe

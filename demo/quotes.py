@@ -10,8 +10,10 @@ from django.utils import timezone
 
 from deals import services as deal_services
 from deals.models import CapacityRequest, Quote, Recipient
-from demo.partners import PARTNERS_BY_SLUG
+from demo.partners import PARTNERS_BY_SLUG, PROVIDER_USER_PARTNER
 
+# The partners that answer by themselves.
+AUTOMATIC = frozenset(PARTNERS_BY_SLUG) - {PROVIDER_USER_PARTNER}
 TERMS = (
     "Demo partner: an automatic quote from the listed price of the offer below, to show the flow. "
     "A real provider answers on its dashboard, with its own terms."
@@ -20,9 +22,9 @@ TERMS = (
 
 def demo_quote(*, recipient: Recipient) -> Quote | None:
     """The demo partner's quote for a request routed to it: its cheapest matching listed offer's
-    price for the whole request; None if it is not a demo partner or lists no such offer."""
+    price for the whole request; None if it does not answer by itself or lists no such offer."""
     capacity_request = recipient.request
-    if recipient.provider.slug not in PARTNERS_BY_SLUG or not capacity_request.is_open:
+    if recipient.provider.slug not in AUTOMATIC or not capacity_request.is_open:
         return None
     offer = (
         deal_services.matching_offers(capacity_request)
