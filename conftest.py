@@ -22,6 +22,15 @@ def _no_catalog_cache(settings):
 
 
 @pytest.fixture(autouse=True)
+def _api_throttle_off(monkeypatch):
+    # Tests call the API hundreds of times a minute; api/tests/test_throttling.py sets its own
+    # rates. (DRF reads the rates once, into this class attribute.)
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "push": None})
+
+
+@pytest.fixture(autouse=True)
 def _no_demand_flush(settings):
     # Catalog searches are counted in the process and written every DEMAND_FLUSH_SECONDS: a
     # flush in the middle of a test would add queries to a page. Demand tests flush explicitly.

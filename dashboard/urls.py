@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import deal_views, views
+from dashboard import api_views, deal_views, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -45,4 +45,7 @@ urlpatterns = [
     path("<slug:slug>/windows/<int:pk>/edit/", deal_views.window_edit, name="window_edit"),
     path("<slug:slug>/windows/<int:pk>/withdraw/", deal_views.window_withdraw, name="window_withdraw"),
     path("<slug:slug>/demand/", deal_views.demand, name="demand"),
+    path("<slug:slug>/api/", api_views.token_list, name="token_list"),
+    path("<slug:slug>/api/tokens/", api_views.token_create, name="token_create"),
+    path("<slug:slug>/api/tokens/<int:pk>/revoke/", api_views.token_revoke, name="token_revoke"),
 ]

@@ -425,7 +425,7 @@ def gpu_countries(*, gpu: GpuModel, now: datetime | None = None) -> list[dict]:
         .filter(gpu_model=gpu)
         .order_by()
         .values("country")
-        .annotate(offers=Count("pk"), gpus=Sum("gpus_available"))
+        .annotate(offers=Count("pk"), gpus=Sum("gpus_available", default=0))
     )
     result = [{**row, "country": Country(row["country"])} for row in rows]
     return sorted(result, key=lambda row: (-row["gpus"], row["country"].name))
@@ -457,7 +457,7 @@ def country_list_with_capacity(*, sort: str = "gpus", now: datetime | None = Non
         .fresh(now)
         .order_by()
         .values("country")
-        .annotate(offers=Count("pk"), gpus=Sum("gpus_available"), providers=Count("provider", distinct=True))
+        .annotate(offers=Count("pk"), gpus=Sum("gpus_available", default=0), providers=Count("provider", distinct=True))
     )
     result = []
     for row in rows:
@@ -483,7 +483,7 @@ def country_capacity(*, country: Country, now: datetime | None = None) -> Countr
     by_gpu = list(
         offers.order_by()
         .values("gpu_model__slug", "gpu_model__name", "gpu_model__sort_order")
-        .annotate(offers=Count("pk"), gpus=Sum("gpus_available"), lowest_price=Min("price_per_gpu_hour"))
+        .annotate(offers=Count("pk"), gpus=Sum("gpus_available", default=0), lowest_price=Min("price_per_gpu_hour"))
         .order_by("gpu_model__sort_order")
     )
     live = _live_offers("offers__", now) & Q(offers__country=country.code)

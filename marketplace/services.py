@@ -163,6 +163,31 @@ def offer_update(*, offer: Offer, **fields: Any) -> Offer:
     return offer
 
 
+KEEP = object()  # a field left as it is
+
+
+@transaction.atomic
+def offer_availability_update(
+    *, offer: Offer, nodes_available: int | None, now: datetime, nodes_total: Any = KEEP, price_per_gpu_hour: Any = KEEP
+) -> Offer:
+    """The provider states an offer's availability (and maybe its total and price) now, as a
+    small push: the offer is verified now, and a change of price or availability is recorded."""
+    before = (offer.price_per_gpu_hour, offer.nodes_available)
+    offer.nodes_available = nodes_available
+    if nodes_total is not KEEP:
+        offer.nodes_total = nodes_total
+    if price_per_gpu_hour is not KEEP:
+        offer.price_per_gpu_hour = price_per_gpu_hour
+    offer.status = Offer.Status.ACTIVE
+    offer.mark_verified(now)
+    offer.full_clean()
+    offer.save()
+    if (offer.price_per_gpu_hour, offer.nodes_available) != before:
+        snapshots_record([_snapshot_row(offer, now)])
+        offers_changed.send(sender=Offer, provider=offer.provider)
+    return offer
+
+
 def offer_withdraw(*, offer: Offer) -> Offer:
     """Take an offer off the catalog; it stays in the database with its history."""
     offer.status = Offer.Status.WITHDRAWN

@@ -6,6 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("dashboard/", include("dashboard.urls")),
+    path("api/v1/", include("api.urls")),
     path("", include("deals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("marketplace.urls")),

@@ -77,6 +77,10 @@ def sync_connection_run(
             logger.info("sync of connection %s skipped: another run is in progress", connection.pk)
             return None
         try:
+            if payload is None and connection.receives_pushes:
+                raise AdapterError(
+                    "This connection receives its inventory by push to the API: there is nothing to fetch."
+                )
             if payload is None:
                 with contextlib.nullcontext(client) if client else GuardedClient() as http:
                     payload = inventory_fetch(connection=connection, client=http)

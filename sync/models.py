@@ -11,7 +11,8 @@ from portal.lib.crypto import decrypt_secret, encrypt_secret
 
 class SyncConnectionQuerySet(models.QuerySet):
     def due(self, now=None):
-        return self.filter(enabled=True, next_sync_at__lte=now or timezone.now())
+        """Connections the dispatcher should fetch now (those that receive pushes never are)."""
+        return self.filter(enabled=True, receives_pushes=False, next_sync_at__lte=now or timezone.now())
 
 
 def adapter_kind_choices() -> list[tuple[str, str]]:
@@ -41,6 +42,9 @@ class SyncConnection(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     # Set (with enabled=False) when the connection failed too often in a row; editing it resumes.
     paused_at = models.DateTimeField(null=True, blank=True)
+    # The provider sends its inventory to the API (a feed document per push) instead of being
+    # fetched: never dispatched; its interval is how often pushes are expected (staleness).
+    receives_pushes = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SyncConnectionQuerySet.as_manager()
@@ -53,6 +57,8 @@ class SyncConnection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.name}"
+
+    PUSH_NAME = "Inventory pushed to the API"
 
     def set_credentials(self, secret: str) -> None:
         self.credentials_encrypted = encrypt_secret(secret) if secret else ""
@@ -96,6 +102,8 @@ class SyncRun(models.Model):
     error = models.TextField(blank=True)
     # Problems that did not fail the run, e.g. GPU names the catalogue does not know.
     warnings = models.JSONField(default=list, blank=True)
+    # A push's Idempotency-Key: the same key again within a day answers this run, applies nothing.
+    idempotency_key = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-started_at"]
@@ -113,3 +121,34 @@ class SyncRun(models.Model):
     @property
     def duration(self):
         return self.finished_at - self.started_at if self.finished_at else None
+
+
+class ApiToken(models.Model):
+    """A provider's key to the JSON API, for pushing its inventory. Only a digest is stored: the
+    token is shown once, when it is created; ``prefix`` identifies it in lists and logs."""
+
+    class Scope(models.TextChoices):
+        INVENTORY_WRITE = "inventory:write", _("Push inventory and update offers")
+
+    provider = models.ForeignKey("providers.Provider", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=120)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)  # SHA-256 of the secret part, hex
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+
+    def __str__(self) -> str:
+        return f"{self.provider}: {self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -4,15 +4,21 @@ Every service validates with ``full_clean()`` before saving. The sync engine (sy
 writes a connection's health and schedule columns itself, as runs end.
 """
 
-from datetime import datetime
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from marketplace.models import GpuModel, GpuNameReview
 from marketplace.services import gpu_name_review_resolve
 from providers.models import Provider
-from sync.models import SyncConnection
+from sync.engine import sync_connection_run
+from sync.models import ApiToken, SyncConnection, SyncRun
 
 
 def connection_create(
@@ -113,3 +119,91 @@ def gpu_name_review_map(*, review: GpuNameReview, gpu_model: GpuModel, now: date
     """
     gpu_name_review_resolve(review=review, gpu_model=gpu_model, now=now)
     return SyncConnection.objects.filter(provider__in=review.providers.all(), enabled=True).update(next_sync_at=now)
+
+
+# --- The JSON API: tokens and pushed inventories ---------------------------------------------
+
+TOKEN_PREFIX = "gpm"  # noqa: S105 (not a password: what every token starts with)
+IDEMPOTENCY_WINDOW = timedelta(days=1)
+
+
+def token_create(*, provider: Provider, name: str, user: User | None, scopes: list[str]) -> tuple[ApiToken, str]:
+    """A new API token of ``provider``; returns it and its secret, which is never shown again."""
+    prefix, secret = secrets.token_hex(4), secrets.token_urlsafe(32)
+    token = ApiToken(
+        provider=provider,
+        name=name.strip(),
+        prefix=prefix,
+        digest=_token_digest(secret),
+        scopes=sorted(set(scopes)),
+        created_by=user,
+    )
+    token.full_clean()
+    token.save()
+    return token, f"{TOKEN_PREFIX}_{prefix}_{secret}"
+
+
+def token_revoke(*, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def token_authenticate(*, raw: str) -> ApiToken | None:
+    """The active token of an approved provider that ``raw`` is, or None."""
+    parts = raw.strip().split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+        return None
+    token = ApiToken.objects.select_related("provider").filter(prefix=parts[1], revoked_at__isnull=True).first()
+    if token is None or not hmac.compare_digest(token.digest, _token_digest(parts[2])):
+        return None
+    if token.provider.status != Provider.Status.APPROVED:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # not on every request
+    return token
+
+
+def _token_digest(secret: str) -> str:
+    # A random 256-bit secret: a plain hash is enough (no dictionary to guess from).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def push_connection(*, provider: Provider) -> SyncConnection:
+    """The provider's connection that receives pushes (created on first use): its runs are the
+    pushes, its interval how often pushes are expected (a pushed offer is stale after a few)."""
+    connection = provider.sync_connections.filter(receives_pushes=True).first()
+    if connection is None:
+        connection = SyncConnection(
+            provider=provider,
+            name=SyncConnection.PUSH_NAME,
+            kind=SyncConnection.FEED,
+            base_url=settings.SITE_URL.rstrip("/") + "/api/v1/inventory/",
+            interval_seconds=3600,
+            receives_pushes=True,
+        )
+        connection.full_clean()
+        connection.save()
+    return connection
+
+
+def inventory_push(*, provider: Provider, payload: bytes, idempotency_key: str = "") -> tuple[SyncRun | None, bool]:
+    """Apply a provider feed document pushed to the API, exactly as a sync of it would be.
+
+    Returns the run (None when another push of the provider is being applied) and whether it is
+    an earlier run answered again for the same ``idempotency_key`` (nothing applied twice).
+    """
+    connection = push_connection(provider=provider)
+    if idempotency_key:
+        earlier = connection.runs.filter(
+            idempotency_key=idempotency_key, started_at__gte=timezone.now() - IDEMPOTENCY_WINDOW
+        ).first()
+        if earlier is not None:
+            return earlier, True
+    run = sync_connection_run(connection=connection, payload=payload)
+    if run is not None and idempotency_key:
+        run.idempotency_key = idempotency_key
+        run.save(update_fields=["idempotency_key"])
+    return run, False

@@ -17,7 +17,8 @@ from deals.tests.support import TODAY, file_request, quote_values, send_quote
 from marketplace import services as offer_services
 from marketplace.models import CapacityWindow, Offer
 from portal.testing import make_offer
-from sync.models import SyncConnection, SyncRun
+from sync import services as sync_services
+from sync.models import ApiToken, SyncConnection, SyncRun
 
 # (url name, method, objects in the URL, POST data that would be valid for the object's owner)
 OFFER_DATA = {
@@ -86,6 +87,9 @@ CASES = [
     ("dashboard:window_import", "get", [], None),
     ("dashboard:window_import", "post", [], "window_csv"),
     ("dashboard:demand", "get", [], None),
+    ("dashboard:token_list", "get", [], None),
+    ("dashboard:token_create", "post", [], {"name": "stolen"}),
+    ("dashboard:token_revoke", "post", ["token"], {}),
 ]
 # Which URL argument each object of a case fills.
 KWARGS = {"run": "run_pk", "request": "request_pk", "quote": "quote_pk"}
@@ -123,7 +127,11 @@ def world(acme, beta, acme_fra, beta_nyc, dave):
             starts_on=TODAY + timedelta(days=30),
             ends_on=TODAY + timedelta(days=120),
         )
+        token, _secret = sync_services.token_create(
+            provider=provider, name=f"{provider.slug} exporter", user=None, scopes=[ApiToken.Scope.INVENTORY_WRITE]
+        )
         objects[key] = {
+            "token": token,
             "region": region,
             "offer": offer,
             "connection": connection,
@@ -184,6 +192,7 @@ def _snapshot(world):
         Offer.objects.count(),
         (connection.name, connection.base_url, connection.enabled, connection.next_sync_at),
         SyncConnection.objects.count(),
+        list(ApiToken.objects.order_by("pk").values_list("name", "revoked_at")),
     )
 
 

@@ -1,0 +1,141 @@
+"""What the API answers: plain, documented shapes (the OpenAPI schema is built from these)."""
+
+from rest_framework import serializers
+
+from marketplace.models import GpuModel, Offer, OfferSnapshot
+from providers.models import Provider, Region
+
+
+class GpuModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = GpuModel
+        fields = ["slug", "name", "architecture", "memory_gb", "memory_type", "form_factor", "segment"]
+
+
+class GpuModelStatsSerializer(GpuModelSerializer):
+    offer_count = serializers.IntegerField(help_text="Listed, fresh offers.")
+    gpus_available = serializers.IntegerField(help_text="GPUs available now in those offers (published counts).")
+    country_count = serializers.IntegerField()
+    lowest_price = serializers.DecimalField(
+        max_digits=10, decimal_places=4, allow_null=True, help_text="Lowest price per GPU-hour, in its own currency."
+    )
+
+    class Meta(GpuModelSerializer.Meta):
+        fields = [*GpuModelSerializer.Meta.fields, "offer_count", "gpus_available", "country_count", "lowest_price"]
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country.code")
+
+    class Meta:
+        model = Region
+        fields = ["code", "name", "country", "city"]
+
+
+class ProviderRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Provider
+        fields = ["slug", "name"]
+
+
+class ProviderSerializer(serializers.ModelSerializer):
+    hq_country = serializers.CharField(source="hq_country.code")
+    certifications = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta:
+        model = Provider
+        fields = ["slug", "name", "hq_country", "website", "description", "certifications"]
+
+
+class ProviderStatsSerializer(ProviderSerializer):
+    offer_count = serializers.IntegerField()
+    gpus_available = serializers.IntegerField()
+    country_count = serializers.IntegerField()
+
+    class Meta(ProviderSerializer.Meta):
+        fields = [*ProviderSerializer.Meta.fields, "offer_count", "gpus_available", "country_count"]
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    provider = ProviderRefSerializer()
+    region = RegionSerializer()
+    gpu_model = GpuModelSerializer()
+    country = serializers.CharField(source="country.code")
+    gpus_available = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="GPUs rentable now; null when available with no published count."
+    )
+    stale = serializers.BooleanField(
+        source="is_stale", help_text="Not verified recently: its facts may be out of date."
+    )
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "provider",
+            "region",
+            "country",
+            "gpu_model",
+            "gpus_per_node",
+            "vcpus",
+            "ram_gb",
+            "storage_gb",
+            "gpu_interconnect",
+            "network",
+            "pricing_type",
+            "min_term_months",
+            "price_per_gpu_hour",
+            "currency",
+            "nodes_available",
+            "nodes_total",
+            "gpus_available",
+            "status",
+            "last_verified_at",
+            "stale",
+        ]
+        extra_kwargs = {
+            "nodes_available": {"help_text": "Whole nodes rentable now; 0 is sold out, null available with no count."}
+        }
+
+
+class SnapshotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OfferSnapshot
+        fields = ["recorded_at", "price_per_gpu_hour", "nodes_available"]
+
+
+class CountryCapacitySerializer(serializers.Serializer):
+    country = serializers.CharField()
+    name = serializers.CharField()
+    offers = serializers.IntegerField()
+    gpus = serializers.IntegerField(allow_null=True, help_text="GPUs available now, where counts are published.")
+    providers = serializers.IntegerField()
+
+
+class PriceIndexSerializer(serializers.Serializer):
+    country = serializers.CharField()
+    pricing_type = serializers.CharField()
+    currency = serializers.CharField()
+    offers = serializers.IntegerField()
+    low = serializers.DecimalField(max_digits=10, decimal_places=4)
+    median = serializers.DecimalField(max_digits=10, decimal_places=4)
+    high = serializers.DecimalField(max_digits=10, decimal_places=4)
+
+
+class PushResultSerializer(serializers.Serializer):
+    run = serializers.IntegerField(help_text="The sync run that recorded the push (on the dashboard).")
+    outcome = serializers.CharField()
+    replayed = serializers.BooleanField(help_text="True: the same Idempotency-Key was applied before.")
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    withdrawn = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    warnings = serializers.ListField(child=serializers.CharField())
+    error = serializers.CharField()
+
+
+class AvailabilitySerializer(serializers.Serializer):
+    nodes_available = serializers.IntegerField(min_value=0, allow_null=True)
+    nodes_total = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    price_per_gpu_hour = serializers.DecimalField(max_digits=10, decimal_places=4, min_value=0, required=False)
