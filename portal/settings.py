@@ -77,6 +77,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.QueryLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -230,6 +231,12 @@ STALE_AFTER_MIN_SECONDS = env_int("STALE_AFTER_MIN_SECONDS", 300)
 # A manually entered offer must be re-confirmed by its provider within this many seconds.
 MANUAL_OFFER_STALE_AFTER_SECONDS = env_int("MANUAL_OFFER_STALE_AFTER_SECONDS", 7 * 24 * 3600)
 CATALOG_PAGE_SIZE = env_int("CATALOG_PAGE_SIZE", 50)
+# What one request may ask for (portal/middleware.py): longer query strings, and more values for
+# one parameter, are refused with a 400 before any view or query runs.
+MAX_QUERY_STRING_BYTES = env_int("MAX_QUERY_STRING_BYTES", 2048)
+MAX_VALUES_PER_PARAMETER = env_int("MAX_VALUES_PER_PARAMETER", 50)
+# PostgreSQL cancels a public page's query after this (ms; 0: no limit); the page answers 503.
+CATALOG_STATEMENT_TIMEOUT_MS = env_int("CATALOG_STATEMENT_TIMEOUT_MS", 5000)
 # How long the catalog's facet counts, total and choice lists may be reused (0: never); the rows
 # are always live. See docs/performance.md.
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30)
