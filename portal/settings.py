@@ -47,7 +47,8 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 PRODUCTION = env_str("DJANGO_ENV", "development") == "production"
-DEBUG = env_bool("DEBUG", not PRODUCTION)
+# Off unless asked for, everywhere: `make run` asks for it; a server that forgot DJANGO_ENV does not.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else "dev-only-insecure-secret-key-change-me")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production")
@@ -254,8 +255,9 @@ SYNC_READ_TIMEOUT = float(env_str("SYNC_READ_TIMEOUT", "20"))
 SYNC_MAX_RESPONSE_BYTES = env_int("SYNC_MAX_RESPONSE_BYTES", 50 * 1024 * 1024)
 # A connection failing this many times in a row is paused (and its provider e-mailed).
 SYNC_PAUSE_AFTER_FAILURES = env_int("SYNC_PAUSE_AFTER_FAILURES", 8)
-# Only tests and the local demo may sync from loopback or private addresses.
-SYNC_ALLOW_PRIVATE_ADDRESSES = env_bool("SYNC_ALLOW_PRIVATE_ADDRESSES", not PRODUCTION)
+# Only tests (portal/settings_test.py) and the local demo (`make run`) may sync from loopback or
+# private addresses: an explicit opt-in, off by default everywhere, refused in production.
+SYNC_ALLOW_PRIVATE_ADDRESSES = env_bool("SYNC_ALLOW_PRIVATE_ADDRESSES", False)
 # Fernet keys (comma-separated, newest first) for provider API credentials at rest.
 CREDENTIALS_KEYS = env_list("CREDENTIALS_KEYS", "")
 
