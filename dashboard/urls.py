@@ -24,6 +24,11 @@ urlpatterns = [
     path("<slug:slug>/connections/<int:pk>/edit/", views.connection_edit, name="connection_edit"),
     path("<slug:slug>/connections/<int:pk>/sync/", views.connection_sync, name="connection_sync"),
     path("<slug:slug>/connections/<int:pk>/test/", views.connection_test, name="connection_test"),
+    path(
+        "<slug:slug>/connections/<int:pk>/tests/<int:test_pk>/",
+        views.connection_test_status,
+        name="connection_test_status",
+    ),
     path("<slug:slug>/connections/<int:pk>/enable/", views.connection_enable, name="connection_enable"),
     path("<slug:slug>/connections/<int:pk>/disable/", views.connection_disable, name="connection_disable"),
     path("<slug:slug>/connections/<int:pk>/runs/<int:run_pk>/", views.run_detail, name="run_detail"),

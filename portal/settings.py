@@ -258,6 +258,10 @@ SYNC_PAUSE_AFTER_FAILURES = env_int("SYNC_PAUSE_AFTER_FAILURES", 8)
 # Only tests (portal/settings_test.py) and the local demo (`make run`) may sync from loopback or
 # private addresses: an explicit opt-in, off by default everywhere, refused in production.
 SYNC_ALLOW_PRIVATE_ADDRESSES = env_bool("SYNC_ALLOW_PRIVATE_ADDRESSES", False)
+# A provider has at most this many connections: each one makes workers fetch on its schedule.
+SYNC_MAX_CONNECTIONS_PER_PROVIDER = env_int("SYNC_MAX_CONNECTIONS_PER_PROVIDER", 10)
+# "Test connection" runs in a worker and gives up after this many seconds (someone is waiting).
+CONNECTION_TEST_TIMEOUT_SECONDS = env_int("CONNECTION_TEST_TIMEOUT_SECONDS", 20)
 # Fernet keys (comma-separated, newest first) for provider API credentials at rest.
 CREDENTIALS_KEYS = env_list("CREDENTIALS_KEYS", "")
 

@@ -1,5 +1,6 @@
 """How the portal reads a provider's inventory (SyncConnection) and each attempt (SyncRun)."""
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -11,7 +12,9 @@ from portal.lib.crypto import decrypt_secret, encrypt_secret
 
 class SyncConnectionQuerySet(models.QuerySet):
     def due(self, now=None):
-        return self.filter(enabled=True, next_sync_at__lte=now or timezone.now())
+        """Enabled connections whose time has come, of approved providers only: a pending or
+        suspended provider's connections never make a worker fetch."""
+        return self.filter(enabled=True, next_sync_at__lte=now or timezone.now(), provider__status="approved")
 
 
 def adapter_kind_choices() -> list[tuple[str, str]]:
@@ -111,3 +114,39 @@ class SyncRun(models.Model):
     @property
     def duration(self):
         return self.finished_at - self.started_at if self.finished_at else None
+
+
+class ConnectionTest(models.Model):
+    """One "test connection": asked for on the dashboard, run by a worker (sync.tasks), shown by
+    the dashboard as it polls. ``result`` is what would be listed (sync.preview.preview_json)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a worker")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    connection = models.ForeignKey(SyncConnection, on_delete=models.CASCADE, related_name="tests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.connection} test @ {self.requested_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+
+    @property
+    def pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def abandoned(self) -> bool:
+        """Still pending long after any worker would have finished it (no worker is running)."""
+        limit = settings.CONNECTION_TEST_TIMEOUT_SECONDS * 3
+        return self.pending and (timezone.now() - self.requested_at).total_seconds() > limit

@@ -10,7 +10,7 @@ from django.urls import reverse
 from dashboard import urls as dashboard_urls
 from marketplace.models import Offer
 from portal.testing import make_offer
-from sync.models import SyncConnection, SyncRun
+from sync.models import ConnectionTest, SyncConnection, SyncRun
 
 # (url name, method, objects in the URL, POST data that would be valid for the object's owner)
 OFFER_DATA = {
@@ -59,6 +59,7 @@ CASES = [
     ),
     ("dashboard:connection_sync", "post", ["connection"], {}),
     ("dashboard:connection_test", "post", ["connection"], {}),
+    ("dashboard:connection_test_status", "get", ["connection", "test"], None),
     ("dashboard:connection_enable", "post", ["connection"], {}),
     ("dashboard:connection_disable", "post", ["connection"], {}),
     ("dashboard:run_detail", "get", ["connection", "run"], None),
@@ -84,6 +85,7 @@ def world(acme, beta, acme_fra, beta_nyc):
             "offer": make_offer(provider, region),
             "connection": connection,
             "run": SyncRun.objects.create(connection=connection),
+            "test": ConnectionTest.objects.create(connection=connection),
         }
     return objects
 
@@ -93,7 +95,7 @@ def _url(name: str, slug: str, objects: list[str], owned: dict) -> str:
     if objects:
         kwargs["pk"] = owned[objects[0]].pk
     if len(objects) > 1:
-        kwargs["run_pk"] = owned[objects[1]].pk
+        kwargs[f"{objects[1]}_pk"] = owned[objects[1]].pk
     return reverse(name, kwargs=kwargs)
 
 
@@ -121,6 +123,7 @@ def _snapshot(world):
         Offer.objects.count(),
         (connection.name, connection.base_url, connection.enabled, connection.next_sync_at),
         SyncConnection.objects.count(),
+        ConnectionTest.objects.count(),
     )
 
 
