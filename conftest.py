@@ -107,3 +107,11 @@ def fast_sync(settings):
     settings.SYNC_CONNECT_TIMEOUT = 2
     settings.SYNC_READ_TIMEOUT = 0.5
     return settings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate limits count in the cache: each test starts with none used.
+    from django.core.cache import cache
+
+    cache.clear()

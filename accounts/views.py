@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from accounts.forms import ProviderApplicationForm, SignupForm
 from accounts.services import user_signup
 from portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
+from portal.lib.ratelimit import rate_limited
 from providers.models import Provider
 from providers.selectors import memberships_for_user
 from providers.services import provider_apply
@@ -16,6 +17,7 @@ from providers.services import provider_apply
 MAX_PENDING_APPLICATIONS = 3
 
 
+@rate_limited("signup")
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:profile")
@@ -43,6 +45,7 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("provider_application", per_user=True)
 def apply_provider(request: AuthenticatedHttpRequest) -> HttpResponse:
     pending = Provider.objects.for_user(request.user).filter(status=Provider.Status.PENDING).count()
     too_many = pending >= MAX_PENDING_APPLICATIONS

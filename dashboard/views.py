@@ -29,6 +29,7 @@ from dashboard.forms import ConnectionForm, CsvUploadForm, OfferForm, RegionForm
 from marketplace import services as offer_services
 from marketplace.models import Offer
 from portal.http import AuthenticatedHttpRequest
+from portal.lib.ratelimit import rate_limited
 from providers import services as provider_services
 from providers.models import Provider
 from providers.selectors import memberships_for_user
@@ -353,6 +354,7 @@ def connection_detail(request: AuthenticatedHttpRequest, slug: str, pk: int) -> 
 
 @login_required
 @require_POST
+@rate_limited("connection_test", per_user=True)
 def connection_test(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     """Ask a worker to fetch and parse the connection's inventory; the status page polls for it."""
     provider = _provider(request, slug)
