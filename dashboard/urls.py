@@ -32,4 +32,5 @@ urlpatterns = [
     path("<slug:slug>/connections/<int:pk>/enable/", views.connection_enable, name="connection_enable"),
     path("<slug:slug>/connections/<int:pk>/disable/", views.connection_disable, name="connection_disable"),
     path("<slug:slug>/connections/<int:pk>/runs/<int:run_pk>/", views.run_detail, name="run_detail"),
+    path("<slug:slug>/history/", views.history, name="history"),
 ]

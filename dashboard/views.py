@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,7 +31,7 @@ from marketplace.models import Offer
 from portal.http import AuthenticatedHttpRequest
 from portal.lib.ratelimit import rate_limited
 from providers import services as provider_services
-from providers.models import Provider
+from providers.models import Membership, Provider
 from providers.selectors import memberships_for_user
 from sync import services as sync_services
 from sync.adapters.registry import ADAPTERS
@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 OFFERS_PER_PAGE = 50
 RUNS_PER_PAGE = 25
+HISTORY_PER_PAGE = 50
 QUEUE_UNAVAILABLE = _lazy("The task queue is unavailable right now: nothing was started. Try again in a minute.")
 
 
@@ -427,6 +428,19 @@ def connection_enable(request: AuthenticatedHttpRequest, slug: str, pk: int) -> 
 @require_POST
 def connection_disable(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _connection_set_enabled(request, slug, pk, enabled=False)
+
+
+@login_required
+def history(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """Who changed what, when: the provider, its offers and connections. Owners only."""
+    provider = _provider(request, slug)
+    if not provider.memberships.filter(user=request.user, role=Membership.Role.OWNER).exists():
+        raise PermissionDenied
+    entries = Paginator(selectors.provider_history(provider=provider), HISTORY_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"provider": provider, "tab": "history", "entries": entries}
+    return render(request, "dashboard/history.html", context)
 
 
 @login_required

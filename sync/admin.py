@@ -276,6 +276,7 @@ class GpuNameReviewAdmin(admin.ModelAdmin):
                     self.message_user(request, " ".join(error.messages), messages.ERROR)
                 else:
                     self.message_user(request, self._resolved_message(review, gpu_model, due), messages.SUCCESS)
+                    self.log_change(request, review, gettext("Mapped to %(gpu)s.") % {"gpu": gpu_model})
             return None
         if not queryset.exists():
             self.message_user(request, _("The selected names are already resolved."), messages.WARNING)

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from portal.lib.crypto import decrypt_secret, encrypt_secret
 
@@ -45,6 +46,20 @@ class SyncConnection(models.Model):
     # Set (with enabled=False) when the connection failed too often in a row; editing it resumes.
     paused_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Changes of its settings, with who made them; never the credentials (not even encrypted) nor
+    # the health columns a sync run writes.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "credentials_encrypted",
+            "next_sync_at",
+            "last_run_at",
+            "last_success_at",
+            "last_error",
+            "consecutive_failures",
+            "created_at",
+        ]
+    )
 
     objects = SyncConnectionQuerySet.as_manager()
 

@@ -63,7 +63,10 @@ CASES = [
     ("dashboard:connection_enable", "post", ["connection"], {}),
     ("dashboard:connection_disable", "post", ["connection"], {}),
     ("dashboard:run_detail", "get", ["connection", "run"], None),
+    ("dashboard:history", "get", [], None),
 ]
+# Pages for the provider's owners only: its staff get 403.
+OWNER_ONLY = {"dashboard:history"}
 IDS = [f"{method.upper()} {name.split(':')[1]}" for name, method, _o, _d in CASES]
 CSV = (
     "external_id,region,gpu,gpus_per_node,vcpus,ram_gb,storage_gb,gpu_interconnect,network,pricing_type,"
@@ -184,10 +187,16 @@ def test_anonymous_visitors_are_sent_to_login(client, world, name, method, objec
 
 
 @pytest.mark.parametrize(("name", "method", "objects", "data"), [c for c in CASES if c[1] == "get"])
-def test_staff_of_the_provider_can_open_every_page(client, bob, world, name, method, objects, data):
+def test_staff_of_the_provider_can_open_every_page_but_the_owners(client, bob, world, name, method, objects, data):
     client.force_login(bob)
     response = client.get(_url(name, "acme-gpu", objects, world["acme"]))
-    assert response.status_code == 200
+    assert response.status_code == (403 if name in OWNER_ONLY else 200)
+
+
+@pytest.mark.parametrize("name", sorted(OWNER_ONLY))
+def test_owners_open_their_pages(client, alice, world, name):
+    client.force_login(alice)
+    assert client.get(reverse(name, kwargs={"slug": "acme-gpu"})).status_code == 200
 
 
 def test_developer_without_provider_sees_an_invitation_to_apply(client, dave):
