@@ -57,3 +57,6 @@ class ParsedInventory:
     regions: list[NormalizedRegion] = field(default_factory=list)
     # Things worth telling the provider that do not fail the sync.
     warnings: list[str] = field(default_factory=list)
+    # The provider confirms that offers missing from this inventory are gone, however many (the
+    # feed's "withdraw_all": true); otherwise a sudden shrink is held back as suspicious.
+    withdraw_all: bool = False

@@ -286,6 +286,9 @@ SYNC_PAUSE_AFTER_FAILURES = env_int("SYNC_PAUSE_AFTER_FAILURES", 8)
 # Only tests (portal/settings_test.py) and the local demo (`make run`) may sync from loopback or
 # private addresses: an explicit opt-in, off by default everywhere, refused in production.
 SYNC_ALLOW_PRIVATE_ADDRESSES = env_bool("SYNC_ALLOW_PRIVATE_ADDRESSES", False)
+# A sync that would withdraw more than this share of a connection's active offers at once is held
+# back as suspicious (a broken or empty feed), unless the feed says "withdraw_all": true.
+SYNC_WITHDRAW_GUARD_SHARE = float(env_str("SYNC_WITHDRAW_GUARD_SHARE", "0.5"))
 # A provider has at most this many connections: each one makes workers fetch on its schedule.
 SYNC_MAX_CONNECTIONS_PER_PROVIDER = env_int("SYNC_MAX_CONNECTIONS_PER_PROVIDER", 10)
 # "Test connection" runs in a worker and gives up after this many seconds (someone is waiting).

@@ -241,6 +241,7 @@ def _run_succeeded(run: SyncRun, connection: SyncConnection, result: InventoryAp
     run.outcome, run.finished_at = SyncRun.Outcome.SUCCESS, now
     run.created, run.updated, run.unchanged = result.created, result.updated, result.unchanged
     run.withdrawn, run.skipped, run.warnings = result.withdrawn, result.skipped, result.warnings
+    run.suspicious = result.suspicious
     run.save()
     _connection_update(
         connection,

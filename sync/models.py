@@ -109,6 +109,8 @@ class SyncRun(models.Model):
     unchanged = models.PositiveIntegerField(default=0)
     withdrawn = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    # The inventory shrank suddenly: its missing offers were kept, not withdrawn (see warnings).
+    suspicious = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     # Problems that did not fail the run, e.g. GPU names the catalogue does not know.
     warnings = models.JSONField(default=list, blank=True)

@@ -73,6 +73,7 @@ class FeedAdapter(Adapter):
         return ParsedInventory(
             offers=[_offer(item) for item in document["offers"]],
             regions=[_region(item) for item in document.get("regions", [])],
+            withdraw_all=document.get("withdraw_all") is True,
         )
 
 
