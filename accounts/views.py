@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.forms import ProviderApplicationForm, SignupForm
-from accounts.services import user_signup
+from accounts.services import user_activate, user_signup
 from portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from portal.lib.ratelimit import rate_limited
 from providers.models import Provider
@@ -23,15 +23,25 @@ def signup(request: HtmxHttpRequest) -> HttpResponse:
         return redirect("accounts:profile")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = user_signup(
+        user_signup(
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome! Your account is ready."))
-        return redirect("accounts:profile")
+        # The same answer whether the address was new or taken.
+        return render(request, "accounts/signup_sent.html")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def activate(request: HtmxHttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link of the activation e-mail: activate the account and sign in."""
+    user = user_activate(uidb64=uidb64, token=token)
+    if user is None:
+        messages.error(request, _("This link is invalid or was already used. Sign in, or sign up again."))
+        return redirect("login")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, _("Welcome! Your account is ready."))
+    return redirect("accounts:profile")
 
 
 @login_required
