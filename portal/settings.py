@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.QueryLimitsMiddleware",
@@ -295,6 +296,12 @@ SYNC_MAX_CONNECTIONS_PER_PROVIDER = env_int("SYNC_MAX_CONNECTIONS_PER_PROVIDER",
 CONNECTION_TEST_TIMEOUT_SECONDS = env_int("CONNECTION_TEST_TIMEOUT_SECONDS", 20)
 # Fernet keys (comma-separated, newest first) for provider API credentials at rest.
 CREDENTIALS_KEYS = env_list("CREDENTIALS_KEYS", "")
+
+# --- Operations -------------------------------------------------------------------------------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when this is set.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# /healthz says "degraded" when beat's dispatcher has not run for this long (seconds).
+HEALTH_BEAT_MAX_AGE_SECONDS = env_int("HEALTH_BEAT_MAX_AGE_SECONDS", 120)
 
 # --- Demo -----------------------------------------------------------------------------------
 DEMO_ENABLED = env_bool("DEMO_ENABLED", not PRODUCTION)

@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("sync.urls")),
     path("", include("marketplace.urls")),
 ]
 if settings.DEMO_ENABLED:

@@ -167,3 +167,13 @@ class ConnectionTest(models.Model):
         """Still pending long after any worker would have finished it (no worker is running)."""
         limit = settings.CONNECTION_TEST_TIMEOUT_SECONDS * 3
         return self.pending and (timezone.now() - self.requested_at).total_seconds() > limit
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last ran (the dispatcher beat sends), for /healthz."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.at}"

@@ -24,8 +24,10 @@ from sync.engine import (
     runs_close_interrupted,
     sync_connection_run,
 )
-from sync.models import ConnectionTest, SyncConnection
+from sync.models import ConnectionTest, Heartbeat, SyncConnection
 from sync.preview import connection_test_run
+
+DISPATCH_HEARTBEAT = "dispatch_due_syncs"
 
 
 @shared_task(
@@ -53,6 +55,8 @@ def sync_connection_task(connection_id: int, claimed_at: str | None = None) -> s
 @shared_task(ignore_result=True)
 def dispatch_due_syncs() -> int:
     """Enqueue one sync per due connection; returns how many."""
+    # /healthz reads this: beat and a worker of the default queue are alive.
+    Heartbeat.objects.update_or_create(name=DISPATCH_HEARTBEAT, defaults={"at": timezone.now()})
     # Runs left "running" by dead workers would keep the dashboard saying "syncing" forever.
     runs_close_interrupted()
     # Before the claim, so that any run finishing after it counts (a due connection's last run
