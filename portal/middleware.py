@@ -1,11 +1,17 @@
-"""Middleware of the whole site: limits on what one request may ask for."""
+"""Middleware of the whole site: limits on what one request may ask for; a clean 503 when the
+database is unreachable."""
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.utils.translation import gettext as _
+
+from portal.lib.db import is_statement_timeout
 
 
 class QueryLimitsMiddleware:
@@ -34,3 +40,31 @@ class QueryLimitsMiddleware:
 
 def _bad_request(request: HttpRequest, reason: str) -> HttpResponse:
     return render(request, "400.html", {"reason": reason}, status=400)
+
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 ("try again in a moment") when a view cannot reach the database, instead of a
+    500: during a PostgreSQL restart requests fail cleanly, and the next ones reconnect
+    (CONN_HEALTH_CHECKS) without restarting the web process."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError) or is_statement_timeout(exception):
+            return None
+        logger.error("database unavailable: %s", exception)
+        try:
+            # Without the request: its context processors (the user, the session) need the database.
+            body = loader.get_template("503.html").render({})
+        except Exception:
+            return HttpResponseServerError("The site cannot answer right now. Please try again in a moment.")
+        response = HttpResponse(body, status=503)
+        response["Retry-After"] = "5"
+        return response
