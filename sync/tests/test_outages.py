@@ -22,9 +22,9 @@ from django.db import connection as db_connection
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.testing import missing_service, require_postgres
+from portal.testing import database_url, missing_service, require_postgres
 from sync.models import SyncConnection, SyncRun
-from sync.tests.engine_support import database_url, wait_for, worker_ready, worker_spawn, worker_stop
+from sync.tests.engine_support import wait_for, worker_ready, worker_spawn, worker_stop
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
