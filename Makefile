@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.12 || command -v python3.13 || command -v p
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt | cksum | cut -d' ' -f1)
+# The local demo's opt-ins, off by default everywhere (portal/settings.py): debug pages, and
+# syncing from 127.0.0.1 (the demo's feeds and mock APIs are served by its own web server).
+DEMO_ENV := DEBUG=true SYNC_ALLOW_PRIVATE_ADDRESSES=true DEMO_ENABLED=true
 
 .PHONY: install lock run test lint format messages migrate demo bench bench-quick clean
 
@@ -26,11 +29,11 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py load_demo
+	$(DEMO_ENV) $(BIN)/python manage.py load_demo
 
 run: demo
 	@mkdir -p .run/broker/processed
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	$(DEMO_ENV) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

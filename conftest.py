@@ -158,3 +158,11 @@ def page(monkeypatch):
             yield browser.new_page()
         finally:
             browser.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate limits count in the cache: each test starts with none used.
+    from django.core.cache import cache
+
+    cache.clear()

@@ -16,11 +16,9 @@ class SignupForm(UserCreationForm):
         fields = ["username", "email"]
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        # Password reset mails every account with the address: keep addresses unique.
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(_("An account with this e-mail address already exists."))
-        return email
+        # A taken address is not an error here: that would tell anyone which addresses have an
+        # account. accounts.services.user_signup mails its owner instead (addresses stay unique).
+        return self.cleaned_data["email"].strip()
 
 
 class ProviderApplicationForm(forms.ModelForm):

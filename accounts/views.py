@@ -7,8 +7,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.forms import ProviderApplicationForm, SignupForm
-from accounts.services import email_is_verified, email_verification_send, email_verify, user_signup
+from accounts.services import email_is_verified, email_verification_send, email_verify, user_activate, user_signup
 from portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
+from portal.lib.ratelimit import rate_limited
 from providers.models import Provider
 from providers.selectors import memberships_for_user
 from providers.services import provider_apply
@@ -17,24 +18,31 @@ from providers.services import provider_apply
 MAX_PENDING_APPLICATIONS = 3
 
 
+@rate_limited("signup")
 def signup(request: HtmxHttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("accounts:profile")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = user_signup(
+        user_signup(
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        email_verification_send(user=user)
-        messages.success(
-            request,
-            _("Welcome! Your account is ready. We sent you an e-mail: open its link to confirm your address."),
-        )
-        return redirect("accounts:profile")
+        # The same answer whether the address was new or taken.
+        return render(request, "accounts/signup_sent.html")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def activate(request: HtmxHttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link of the activation e-mail: activate the account and sign in."""
+    user = user_activate(uidb64=uidb64, token=token)
+    if user is None:
+        messages.error(request, _("This link is invalid or was already used. Sign in, or sign up again."))
+        return redirect("login")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.success(request, _("Welcome! Your account is ready."))
+    return redirect("accounts:profile")
 
 
 @login_required
@@ -49,6 +57,7 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited("provider_application", per_user=True)
 def apply_provider(request: AuthenticatedHttpRequest) -> HttpResponse:
     pending = Provider.objects.for_user(request.user).filter(status=Provider.Status.PENDING).count()
     too_many = pending >= MAX_PENDING_APPLICATIONS

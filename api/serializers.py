@@ -108,7 +108,10 @@ class CountryCapacitySerializer(serializers.Serializer):
     country = serializers.CharField()
     name = serializers.CharField()
     offers = serializers.IntegerField()
-    gpus = serializers.IntegerField(allow_null=True, help_text="GPUs available now, where counts are published.")
+    gpus = serializers.IntegerField(help_text="GPUs available now, in the offers that publish a count.")
+    offers_without_count = serializers.IntegerField(
+        source="unknown", help_text="Offers available now that publish no count (their GPUs are not in gpus)."
+    )
     providers = serializers.IntegerField()
 
 
@@ -131,6 +134,9 @@ class PushResultSerializer(serializers.Serializer):
     unchanged = serializers.IntegerField()
     withdrawn = serializers.IntegerField()
     skipped = serializers.IntegerField()
+    suspicious = serializers.BooleanField(
+        help_text='A sudden shrink: offers missing from the document were kept, not withdrawn (send "withdraw_all": true).'
+    )
     warnings = serializers.ListField(child=serializers.CharField())
     error = serializers.CharField()
 

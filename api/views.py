@@ -252,6 +252,7 @@ class InventoryPush(APIView):
             "outcome": run.outcome,
             "replayed": replayed,
             **{name: getattr(run, name) for name in ("created", "updated", "unchanged", "withdrawn", "skipped")},
+            "suspicious": run.suspicious,
             "warnings": run.warnings,
             "error": run.error,
         }

@@ -14,6 +14,8 @@ from portal.settings import *  # noqa: F403
 from portal.settings import BASE_DIR, DATABASES, TEMPLATES
 
 DEBUG = False
+# The benchmarks sync from feeds they serve on 127.0.0.1, as the tests and the demo do.
+SYNC_ALLOW_PRIVATE_ADDRESSES = True
 # WhiteNoise serves collected files when DEBUG is off; the benchmarks request no static file.
 warnings.filterwarnings("ignore", "No directory at", UserWarning)
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]

@@ -1,5 +1,8 @@
 """Reads for the provider dashboard: a provider's regions, offers, connections and runs."""
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -47,3 +50,48 @@ def provider_connections(*, provider: Provider) -> QuerySet[SyncConnection]:
 def provider_recent_runs(*, provider: Provider, limit: int = 10) -> list[SyncRun]:
     runs = SyncRun.objects.filter(connection__provider=provider).select_related("connection")
     return list(runs.order_by("-started_at")[:limit])
+
+
+@dataclass
+class HistoryEntry:
+    """One change to the provider, one of its offers or connections, for its owners."""
+
+    when: datetime
+    who: str  # the user's name; empty for the system (a sync, a command)
+    kind: str  # "provider", "offer" or "connection"
+    label: str
+    change: str  # "+" created, "~" changed, "-" deleted
+    fields: list[str] = field(default_factory=list)  # the fields a "~" changed, when known
+
+
+def provider_history(*, provider: Provider, limit: int = 300) -> list[HistoryEntry]:
+    """The latest ``limit`` changes of each kind (provider, offers, connections), newest first,
+    in three queries. A change's fields are compared with the object's previous record among those
+    read (the oldest records read list no fields)."""
+    kinds = [
+        ("provider", Provider.history.filter(id=provider.pk), lambda r: r.name),
+        ("offer", Offer.history.filter(provider_id=provider.pk), lambda r: f"#{r.id} {r.external_id}"),
+        ("connection", SyncConnection.history.filter(provider_id=provider.pk), lambda r: r.name),
+    ]
+    entries = []
+    for kind, records, label in kinds:
+        records = list(records.select_related("history_user").order_by("-history_date", "-history_id")[:limit])
+        tracked = [f.attname for f in records[0]._meta.fields if not f.name.startswith("history_")] if records else []
+        previous: dict[int, object] = {}
+        for record in reversed(records):  # oldest first, to compare each with the one before
+            before = previous.get(record.id)
+            changed = [name for name in tracked if before and getattr(before, name) != getattr(record, name)]
+            previous[record.id] = record
+            user = record.history_user
+            entries.append(
+                HistoryEntry(
+                    when=record.history_date,
+                    who=user.get_username() if user else "",
+                    kind=kind,
+                    label=label(record),
+                    change=record.history_type,
+                    fields=[name.removesuffix("_id") for name in changed],
+                )
+            )
+    entries.sort(key=lambda entry: entry.when, reverse=True)
+    return entries

@@ -24,6 +24,11 @@ urlpatterns = [
     path("<slug:slug>/connections/<int:pk>/edit/", views.connection_edit, name="connection_edit"),
     path("<slug:slug>/connections/<int:pk>/sync/", views.connection_sync, name="connection_sync"),
     path("<slug:slug>/connections/<int:pk>/test/", views.connection_test, name="connection_test"),
+    path(
+        "<slug:slug>/connections/<int:pk>/tests/<int:test_pk>/",
+        views.connection_test_status,
+        name="connection_test_status",
+    ),
     path("<slug:slug>/connections/<int:pk>/enable/", views.connection_enable, name="connection_enable"),
     path("<slug:slug>/connections/<int:pk>/disable/", views.connection_disable, name="connection_disable"),
     path("<slug:slug>/connections/<int:pk>/runs/<int:run_pk>/", views.run_detail, name="run_detail"),
@@ -48,4 +53,5 @@ urlpatterns = [
     path("<slug:slug>/api/", api_views.token_list, name="token_list"),
     path("<slug:slug>/api/tokens/", api_views.token_create, name="token_create"),
     path("<slug:slug>/api/tokens/<int:pk>/revoke/", api_views.token_revoke, name="token_revoke"),
+    path("<slug:slug>/history/", views.history, name="history"),
 ]

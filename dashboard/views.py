@@ -8,12 +8,11 @@ Owners and staff may do the same things for now; owner-only actions (team, profi
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -30,22 +30,19 @@ from marketplace import services as offer_services
 from marketplace.models import Offer
 from portal.forms import add_service_errors
 from portal.http import AuthenticatedHttpRequest
-from portal.lib.http import FetchError, GuardedClient
+from portal.lib.ratelimit import rate_limited
 from providers import services as provider_services
-from providers.models import Provider
+from providers.models import Membership, Provider
 from providers.selectors import memberships_for_user
 from sync import services as sync_services
-from sync.adapters.base import AdapterError
 from sync.adapters.registry import ADAPTERS
-from sync.engine import connection_preview
-from sync.models import SyncConnection
-from sync.preview import InventoryPreview, inventory_preview
 
 logger = logging.getLogger(__name__)
 
 OFFERS_PER_PAGE = 50
 RUNS_PER_PAGE = 25
-PREVIEW_ROWS = 200  # a test connection shows this many offers, and counts the rest
+HISTORY_PER_PAGE = 50
+QUEUE_UNAVAILABLE = _lazy("The task queue is unavailable right now: nothing was started. Try again in a minute.")
 
 
 def _provider(request: AuthenticatedHttpRequest, slug: str) -> Provider:
@@ -357,47 +354,31 @@ def connection_detail(request: AuthenticatedHttpRequest, slug: str, pk: int) -> 
     return render(request, "dashboard/connection_detail.html", _connection_detail_context(request, provider, pk))
 
 
-@dataclass
-class ConnectionTest:
-    """The outcome of "test connection": what would be listed, or why nothing can be."""
-
-    preview: InventoryPreview | None = None
-    error: str = ""
-
-    @property
-    def shown(self):
-        return self.preview.rows[:PREVIEW_ROWS] if self.preview else []
-
-    @property
-    def more(self) -> int:
-        return max(len(self.preview.rows) - PREVIEW_ROWS, 0) if self.preview else 0
-
-
-def _connection_test(connection: SyncConnection) -> ConnectionTest:
-    # Someone is waiting for the page: fewer and shorter retries than a scheduled sync.
-    client = GuardedClient(max_retries=1, max_retry_wait=3.0, total_timeout=30.0)
-    try:
-        with client:
-            inventory = connection_preview(connection=connection, client=client)
-    except (FetchError, AdapterError) as error:
-        return ConnectionTest(error=str(error))
-    except Exception:
-        logger.exception("test of connection %s failed unexpectedly", connection.pk)
-        return ConnectionTest(
-            error=_(
-                "The test stopped on an internal error; the portal's team can see it in the logs. Nothing was saved."
-            )
-        )
-    return ConnectionTest(preview=inventory_preview(inventory=inventory, provider=connection.provider))
+@login_required
+@require_POST
+@rate_limited("connection_test", per_user=True)
+def connection_test(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Ask a worker to fetch and parse the connection's inventory; the status page polls for it."""
+    provider = _provider(request, slug)
+    connection = get_object_or_404(provider.sync_connections, pk=pk)
+    test = sync_services.connection_test_request(connection=connection, user=request.user)
+    if test is None:
+        if request.htmx:
+            return render(request, "dashboard/connection_detail.html#test_result", {"queue_unavailable": True})
+        messages.error(request, QUEUE_UNAVAILABLE)
+        return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
+    if request.htmx:
+        context = {"provider": provider, "connection": connection, "test": test}
+        return render(request, "dashboard/connection_detail.html#test_result", context)
+    return redirect("dashboard:connection_test_status", slug=provider.slug, pk=connection.pk, test_pk=test.pk)
 
 
 @login_required
-@require_POST
-def connection_test(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    """Fetch and parse the connection's inventory and show what a sync would list; save nothing."""
+def connection_test_status(request: AuthenticatedHttpRequest, slug: str, pk: int, test_pk: int) -> HttpResponse:
+    """A test's progress, then what would be listed: the whole page, or (htmx, polling) its result."""
     provider = _provider(request, slug)
     context = _connection_detail_context(request, provider, pk)
-    context["test"] = _connection_test(context["connection"])
+    context["test"] = get_object_or_404(context["connection"].tests, pk=test_pk)
     template = "dashboard/connection_detail.html"
     if request.htmx:
         template += "#test_result"
@@ -409,8 +390,21 @@ def connection_test(request: AuthenticatedHttpRequest, slug: str, pk: int) -> Ht
 def connection_sync(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     provider = _provider(request, slug)
     connection = get_object_or_404(provider.sync_connections, pk=pk)
-    sync_services.connection_sync_request(connection=connection)
-    messages.success(request, _("Sync queued: the run appears below within a few seconds (reload the page)."))
+    try:
+        queued = sync_services.connection_sync_request(connection=connection)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if queued:
+            messages.success(request, _("Sync queued: the run appears below within a few seconds (reload the page)."))
+        else:
+            messages.error(
+                request,
+                _(
+                    "The sync queue is unavailable right now, so nothing was queued. An enabled connection "
+                    "syncs as soon as the queue is back."
+                ),
+            )
     return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
 
 
@@ -435,6 +429,19 @@ def connection_enable(request: AuthenticatedHttpRequest, slug: str, pk: int) -> 
 @require_POST
 def connection_disable(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     return _connection_set_enabled(request, slug, pk, enabled=False)
+
+
+@login_required
+def history(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    """Who changed what, when: the provider, its offers and connections. Owners only."""
+    provider = _provider(request, slug)
+    if not provider.memberships.filter(user=request.user, role=Membership.Role.OWNER).exists():
+        raise PermissionDenied
+    entries = Paginator(selectors.provider_history(provider=provider), HISTORY_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"provider": provider, "tab": "history", "entries": entries}
+    return render(request, "dashboard/history.html", context)
 
 
 @login_required

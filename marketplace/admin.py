@@ -1,8 +1,8 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
 from marketplace import services
@@ -169,20 +169,20 @@ class OfferAdmin(ServiceFormAdmin):
 
     @admin.action(description=_("Withdraw selected offers"), permissions=["change"])
     def withdraw(self, request, queryset):
-        count = self._each(queryset.filter(status=Offer.Status.ACTIVE), services.offer_withdraw)
+        count = self._each(request, queryset.filter(status=Offer.Status.ACTIVE), services.offer_withdraw)
         self.message_user(request, ngettext("%d offer withdrawn.", "%d offers withdrawn.", count) % count)
 
     @admin.action(description=_("List selected offers again"), permissions=["change"])
     def reactivate(self, request, queryset):
-        count = self._each(queryset.filter(status=Offer.Status.WITHDRAWN), services.offer_reactivate)
+        count = self._each(request, queryset.filter(status=Offer.Status.WITHDRAWN), services.offer_reactivate)
         self.message_user(request, ngettext("%d offer listed again.", "%d offers listed again.", count) % count)
 
-    @staticmethod
-    def _each(offers, service) -> int:
-        """Apply an offer service to each offer; how many there were."""
+    def _each(self, request, offers, service) -> int:
+        """Apply an offer service to each offer, each change in the admin's log; how many there were."""
         offers = list(offers.select_related("sync_connection"))
         for offer in offers:
             service(offer=offer)
+            self.log_change(request, offer, gettext("Status set to %(status)s.") % {"status": offer.status})
         return len(offers)
 
 

@@ -89,14 +89,18 @@ class MultipleChoiceField(forms.MultipleChoiceField):
     """A repeated parameter (?gpu=a&gpu=b); an empty one (?gpu=) means no choice, not an error."""
 
     def to_python(self, value):
-        return [item for item in super().to_python(value) if item.strip()]
+        # Each value may cost a condition in the query: a repeated one counts once.
+        return list(dict.fromkeys(self.normalize(item) for item in super().to_python(value) if item.strip()))
+
+    def normalize(self, item: str) -> str:
+        return item
 
 
 class UpperMultipleChoiceField(MultipleChoiceField):
     """Country codes in any case: ?country=de means ?country=DE."""
 
-    def to_python(self, value):
-        return [item.upper() for item in super().to_python(value)]
+    def normalize(self, item: str) -> str:
+        return item.upper()
 
 
 class PositiveIntegerListField(forms.Field):

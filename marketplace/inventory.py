@@ -75,3 +75,6 @@ class ParsedInventory:
     # None: the source does not publish capacity windows (those the provider has are left
     # alone); a list, even empty, is the provider's complete set of windows.
     windows: list[NormalizedWindow] | None = None
+    # The provider confirms that offers missing from this inventory are gone, however many (the
+    # feed's "withdraw_all": true); otherwise a sudden shrink is held back as suspicious.
+    withdraw_all: bool = False

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 
 def normalize_gpu_name(name: str) -> str:
@@ -214,6 +215,10 @@ class Offer(models.Model):
     stale_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Changes made through the services' save(): by hand, CSV, admin, with who made them. A sync's
+    # set-based writes are not in it (SyncRun counts them, snapshots keep price and availability).
+    history = HistoricalRecords(excluded_fields=["gpus_available", "created_at", "updated_at"])
 
     objects = OfferQuerySet.as_manager()
 

@@ -418,15 +418,21 @@ def gpu_offers(*, gpu: GpuModel, now: datetime | None = None) -> QuerySet[Offer]
     )
 
 
+def _capacity() -> dict:
+    """Offers, GPUs available now and offers available without a published count, per group.
+
+    An offer "available, count unknown" has no gpus_available (NULL): it adds nothing to the sum
+    (which is 0, not NULL, when no offer of the group publishes a count) and one to ``unknown``.
+    """
+    return {
+        "offers": Count("pk"),
+        "gpus": Sum("gpus_available", default=0),
+        "unknown": Count("pk", filter=Q(gpus_available__isnull=True)),
+    }
+
+
 def gpu_countries(*, gpu: GpuModel, now: datetime | None = None) -> list[dict]:
-    rows = (
-        Offer.objects.listed()
-        .fresh(now)
-        .filter(gpu_model=gpu)
-        .order_by()
-        .values("country")
-        .annotate(offers=Count("pk"), gpus=Sum("gpus_available", default=0))
-    )
+    rows = Offer.objects.listed().fresh(now).filter(gpu_model=gpu).order_by().values("country").annotate(**_capacity())
     result = [{**row, "country": Country(row["country"])} for row in rows]
     return sorted(result, key=lambda row: (-row["gpus"], row["country"].name))
 
@@ -457,7 +463,7 @@ def country_list_with_capacity(*, sort: str = "gpus", now: datetime | None = Non
         .fresh(now)
         .order_by()
         .values("country")
-        .annotate(offers=Count("pk"), gpus=Sum("gpus_available", default=0), providers=Count("provider", distinct=True))
+        .annotate(**_capacity(), providers=Count("provider", distinct=True))
     )
     result = []
     for row in rows:
@@ -483,7 +489,7 @@ def country_capacity(*, country: Country, now: datetime | None = None) -> Countr
     by_gpu = list(
         offers.order_by()
         .values("gpu_model__slug", "gpu_model__name", "gpu_model__sort_order")
-        .annotate(offers=Count("pk"), gpus=Sum("gpus_available", default=0), lowest_price=Min("price_per_gpu_hour"))
+        .annotate(**_capacity(), lowest_price=Min("price_per_gpu_hour"))
         .order_by("gpu_model__sort_order")
     )
     live = _live_offers("offers__", now) & Q(offers__country=country.code)

@@ -85,6 +85,7 @@ class InventoryApplyResult:
     unchanged: int = 0
     withdrawn: int = 0
     skipped: int = 0
+    suspicious: bool = False  # withdrawals held back (withdrawals_suspicious)
     warnings: list[str] = field(default_factory=list)
     # GPU names the alias table does not know -> offers held back, for the review queue.
     unknown_gpus: dict[str, int] = field(default_factory=dict)
@@ -567,7 +568,9 @@ def inventory_apply(*, connection: InventorySource, inventory: ParsedInventory, 
     in the result's.
     """
     regions = regions_upsert(provider=connection.provider, regions=inventory.regions)
-    result = offers_apply_inventory(connection=connection, offers=inventory.offers, regions=regions, now=now)
+    result = offers_apply_inventory(
+        connection=connection, offers=inventory.offers, regions=regions, now=now, withdraw_all=inventory.withdraw_all
+    )
     if inventory.windows is not None:
         result.windows, warnings = windows_apply(connection=connection, windows=inventory.windows, regions=regions)
         result.warnings += warnings
@@ -579,6 +582,13 @@ def inventory_apply(*, connection: InventorySource, inventory: ParsedInventory, 
     return result
 
 
+def withdrawals_suspicious(*, missing: int, active: int, confirmed: bool) -> bool:
+    """Whether withdrawing ``missing`` of a connection's ``active`` offers at once looks like a
+    broken inventory rather than real change: more than SYNC_WITHDRAW_GUARD_SHARE of them, unless
+    the provider confirmed it. A valid but empty feed would otherwise withdraw everything."""
+    return bool(missing) and not confirmed and missing > settings.SYNC_WITHDRAW_GUARD_SHARE * active
+
+
 @transaction.atomic
 def offers_apply_inventory(
     *,
@@ -586,6 +596,7 @@ def offers_apply_inventory(
     offers: Iterable[NormalizedOffer],
     regions: Mapping[str, Region],
     now: datetime,
+    withdraw_all: bool = False,
 ) -> InventoryApplyResult:
     """Make the connection's offers match ``offers``, the provider's complete inventory.
 
@@ -599,6 +610,9 @@ def offers_apply_inventory(
     in the alias table, their region is unknown (``regions`` maps the provider's codes), or their
     id belongs to an offer synced by another connection. An offer of the same provider entered
     by hand or by CSV with the same id is taken over by the sync.
+
+    A sudden shrink (withdrawals_suspicious) withdraws nothing: the missing offers keep their
+    state but are not verified, so they turn stale on schedule; the result is ``suspicious``.
 
     Rows are read as tuples and written in bulk (COPY on PostgreSQL) rather than through model
     instances: a 100,000-offer feed is applied in seconds (docs/performance.md).
@@ -625,6 +639,7 @@ def offers_apply_inventory(
     to_update: list[tuple] = []
     to_snapshot: list[tuple] = []
     unchanged = 0
+    unchanged_ids: list[int] = []
     seen: set[str] = set()
     spec_values = attrgetter(*Offer.SPEC_FIELDS)
     provider_id, current_state = connection.provider_id, (Offer.Status.ACTIVE, Offer.Source.SYNC, connection.pk)
@@ -653,6 +668,7 @@ def offers_apply_inventory(
             continue
         if row[2:5] == current_state and row[5:] == values:
             unchanged += 1
+            unchanged_ids.append(row[0])
             continue
         to_update.append((*current_state, now, stale_at, now, *values, row[0]))
         if (row[2], row[PRICE], row[AVAILABLE]) != (Offer.Status.ACTIVE, item.price_per_gpu_hour, item.nodes_available):
@@ -663,28 +679,43 @@ def offers_apply_inventory(
         for external_id, row in existing.items()
         if row[4] == connection.pk and row[2] == Offer.Status.ACTIVE and external_id not in seen
     ]
+    active = sum(1 for row in existing.values() if row[4] == connection.pk and row[2] == Offer.Status.ACTIVE)
     del existing
-    for chunk in _chunks(missing_ids):
+    held = withdrawals_suspicious(missing=len(missing_ids), active=active, confirmed=withdraw_all)
+    for chunk in [] if held else _chunks(missing_ids):
         Offer.objects.filter(pk__in=chunk).update(status=Offer.Status.WITHDRAWN, updated_at=now)
     rows_update(Offer, UPDATE_FIELDS, to_update)
     rows_insert(Offer, CREATE_FIELDS, to_create)
     # Verification only, of every listed offer the inventory confirmed unchanged (the others were
     # just written with last_verified_at = now): no updated_at, no snapshot. No index holds these
     # two columns, so PostgreSQL rewrites the rows in place (HOT) without touching an index.
-    Offer.objects.filter(sync_connection=connection, status=Offer.Status.ACTIVE, last_verified_at__lt=now).update(
-        last_verified_at=now, stale_at=stale_at
-    )
+    if held:
+        # The missing offers are still active: verify only those the inventory listed.
+        for chunk in _chunks(unchanged_ids):
+            Offer.objects.filter(pk__in=chunk).update(last_verified_at=now, stale_at=stale_at)
+    else:
+        Offer.objects.filter(sync_connection=connection, status=Offer.Status.ACTIVE, last_verified_at__lt=now).update(
+            last_verified_at=now, stale_at=stale_at
+        )
     snapshots_record(to_snapshot)
     if to_create:
         _snapshots_of_created(connection=connection, now=now)
 
     result.created, result.updated = len(to_create), len(to_update)
-    result.unchanged, result.withdrawn = unchanged, len(missing_ids)
+    result.unchanged, result.withdrawn = unchanged, 0 if held else len(missing_ids)
     result.skipped = (
         sum(unknown_gpus.values()) + sum(unknown_regions.values()) + len(foreign) + len(duplicates) + len(invalid)
     )
     result.unknown_gpus = dict(unknown_gpus)
     result.warnings = _warnings(unknown_gpus, unknown_regions, foreign, duplicates) + invalid
+    if held:
+        result.suspicious = True
+        result.warnings.insert(
+            0,
+            f"Suspicious: this inventory lists {len(missing_ids)} of your {active} active offers no more; "
+            "they were kept, not withdrawn, and turn stale unless listed again. If they are really gone, "
+            'withdraw them on the dashboard, or have the feed say "withdraw_all": true.',
+        )
     if len(result.warnings) > MAX_WARNINGS:
         extra = len(result.warnings) - MAX_WARNINGS
         result.warnings = [*result.warnings[:MAX_WARNINGS], f"... and {extra} more."]

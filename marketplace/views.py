@@ -11,6 +11,7 @@ from marketplace import selectors, services
 from marketplace.country_groups import countries_in_groups
 from marketplace.models import GpuModel, Offer
 from portal.http import HtmxHttpRequest
+from portal.lib.db import with_statement_timeout
 
 
 def _wants_fragment(request: HtmxHttpRequest) -> bool:
@@ -20,6 +21,7 @@ def _wants_fragment(request: HtmxHttpRequest) -> bool:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@with_statement_timeout
 def catalog(request: HtmxHttpRequest) -> HttpResponse:
     results = selectors.catalog_search(params=request.GET)
     if request.GET.get("page", "1") == "1":  # a search, not the next page of one
@@ -82,11 +84,13 @@ def offer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@with_statement_timeout
 def provider_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "marketplace/provider_list.html", {"providers": selectors.provider_list_public()})
 
 
 @require_GET
+@with_statement_timeout
 def provider_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     provider = selectors.provider_get_public(slug=slug)
     if provider is None:
@@ -96,11 +100,13 @@ def provider_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@with_statement_timeout
 def gpu_list(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "marketplace/gpu_list.html", {"gpus": selectors.gpu_list_with_stats()})
 
 
 @require_GET
+@with_statement_timeout
 def gpu_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     gpu = get_object_or_404(GpuModel, slug=slug)
     page = Paginator(selectors.gpu_offers(gpu=gpu), settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
@@ -114,6 +120,7 @@ def gpu_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@with_statement_timeout
 def country_list(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort") if request.GET.get("sort") in selectors.COUNTRY_SORTS else "gpus"
     rows = selectors.country_list_with_capacity(sort=sort)
@@ -121,6 +128,7 @@ def country_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@with_statement_timeout
 def country_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
     country = selectors.country_from_code(code)
     if country is None:

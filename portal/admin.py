@@ -1,13 +1,14 @@
 """What the apps' admins share."""
 
-from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 
-class ServiceFormAdmin(admin.ModelAdmin):
+class ServiceFormAdmin(SimpleHistoryAdmin):
     """An admin whose form saves through the app's services (in its form's ``save()``), so that
     an admin's edit follows the same rules as the dashboard's; the admin itself writes nothing.
 
-    The object's ``owner_field`` (its provider) is read-only once the object exists.
+    The object's ``owner_field`` (its provider) is read-only once the object exists. Its
+    "History" page lists every change with who made it (django-simple-history).
     """
 
     owner_field = "provider"

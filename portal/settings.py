@@ -6,12 +6,15 @@ documented in the README; system checks refuse an unsafe production configuratio
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import schedule
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from portal.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 RUN_DIR = Path(os.environ.get("RUN_DIR", BASE_DIR / ".run"))
@@ -47,7 +50,8 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 PRODUCTION = env_str("DJANGO_ENV", "development") == "production"
-DEBUG = env_bool("DEBUG", not PRODUCTION)
+# Off unless asked for, everywhere: `make run` asks for it; a server that forgot DJANGO_ENV does not.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else "dev-only-insecure-secret-key-change-me")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production")
@@ -70,6 +74,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "simple_history",
     "providers",
     "marketplace",
     "accounts",
@@ -80,16 +86,23 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.logging.RequestIdMiddleware",
+    "portal.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.QueryLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.DatabaseUnavailableMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -114,7 +127,11 @@ TEMPLATES = [
 # SQLite by default (``make run``); PostgreSQL with DATABASE_URL=postgres://...
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=env_int("CONN_MAX_AGE", 0)
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("CONN_MAX_AGE", 0),
+        # A kept connection is checked before a request or task uses it: after a PostgreSQL
+        # restart the first request reconnects instead of failing.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -132,6 +149,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username and address before the password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Login throttling: this many failures for one username from one address lock that pair out for
+# AXES_COOLOFF_MINUTES (a success resets the count). Failures are kept in the database.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "portal.lib.ratelimit.client_ip"
+AXES_VERBOSE = False
+# Web requests come through this many proxies that append to X-Forwarded-For (0: none, the
+# client connects directly). Rate limits and lockouts count by the address they saw.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Requests per client and period (s, m, h, d), beyond which the answer is 429 (portal/lib/ratelimit.py).
+RATE_LIMITS = {
+    "login": env_str("RATE_LIMIT_LOGIN", "30/m"),
+    "signup": env_str("RATE_LIMIT_SIGNUP", "5/h"),
+    "password_reset": env_str("RATE_LIMIT_PASSWORD_RESET", "5/h"),
+    "provider_application": env_str("RATE_LIMIT_PROVIDER_APPLICATION", "5/h"),
+    "connection_test": env_str("RATE_LIMIT_CONNECTION_TEST", "10/m"),
+}
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "marketplace:catalog"
@@ -180,6 +219,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "GPU Marketplace <noreply@loc
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Load balancers often probe over plain HTTP: answer them rather than redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -187,13 +228,13 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
-}
+# LOG_FORMAT=json: one JSON object per line, with request_id and task_id (portal/logging.py).
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
+LOGGING = logging_config(level=env_str("LOG_LEVEL", "INFO"), json=LOG_FORMAT == "json")
+# Celery workers keep this configuration instead of installing their own handlers.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- The JSON API (api/, docs in README) ---------------------------------------------------------
 REST_FRAMEWORK = {
@@ -210,6 +251,8 @@ REST_FRAMEWORK = {
         "push": env_str("API_THROTTLE_PUSH", "60/minute"),
     },
     "UNAUTHENTICATED_USER": None,
+    # The client's address behind proxies, as the site's own rate limits read it.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT or None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "GPU capacity marketplace API",
@@ -271,13 +314,24 @@ STALE_AFTER_MIN_SECONDS = env_int("STALE_AFTER_MIN_SECONDS", 300)
 # A manually entered offer must be re-confirmed by its provider within this many seconds.
 MANUAL_OFFER_STALE_AFTER_SECONDS = env_int("MANUAL_OFFER_STALE_AFTER_SECONDS", 7 * 24 * 3600)
 CATALOG_PAGE_SIZE = env_int("CATALOG_PAGE_SIZE", 50)
+# What one request may ask for (portal/middleware.py): longer query strings, and more values for
+# one parameter, are refused with a 400 before any view or query runs.
+MAX_QUERY_STRING_BYTES = env_int("MAX_QUERY_STRING_BYTES", 2048)
+MAX_VALUES_PER_PARAMETER = env_int("MAX_VALUES_PER_PARAMETER", 50)
+# PostgreSQL cancels a public page's query after this (ms; 0: no limit); the page answers 503.
+CATALOG_STATEMENT_TIMEOUT_MS = env_int("CATALOG_STATEMENT_TIMEOUT_MS", 5000)
 # How long the catalog's facet counts, total and choice lists may be reused (0: never); the rows
 # are always live. See docs/performance.md.
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30)
 # The catalog's facet counts are cached; with several web workers, share them through Redis.
 _cache_url = env_str("CACHE_URL", "")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    # Fail-safe: with Redis down, pages compute what they would have cached (portal/lib/cache.py).
+    "default": {
+        "BACKEND": "portal.lib.cache.FailSafeRedisCache",
+        "LOCATION": _cache_url,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
     if _cache_url.startswith(("redis://", "rediss://"))
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
@@ -298,10 +352,24 @@ SYNC_READ_TIMEOUT = float(env_str("SYNC_READ_TIMEOUT", "20"))
 SYNC_MAX_RESPONSE_BYTES = env_int("SYNC_MAX_RESPONSE_BYTES", 50 * 1024 * 1024)
 # A connection failing this many times in a row is paused (and its provider e-mailed).
 SYNC_PAUSE_AFTER_FAILURES = env_int("SYNC_PAUSE_AFTER_FAILURES", 8)
-# Only tests and the local demo may sync from loopback or private addresses.
-SYNC_ALLOW_PRIVATE_ADDRESSES = env_bool("SYNC_ALLOW_PRIVATE_ADDRESSES", not PRODUCTION)
+# Only tests (portal/settings_test.py) and the local demo (`make run`) may sync from loopback or
+# private addresses: an explicit opt-in, off by default everywhere, refused in production.
+SYNC_ALLOW_PRIVATE_ADDRESSES = env_bool("SYNC_ALLOW_PRIVATE_ADDRESSES", False)
+# A sync that would withdraw more than this share of a connection's active offers at once is held
+# back as suspicious (a broken or empty feed), unless the feed says "withdraw_all": true.
+SYNC_WITHDRAW_GUARD_SHARE = float(env_str("SYNC_WITHDRAW_GUARD_SHARE", "0.5"))
+# A provider has at most this many connections: each one makes workers fetch on its schedule.
+SYNC_MAX_CONNECTIONS_PER_PROVIDER = env_int("SYNC_MAX_CONNECTIONS_PER_PROVIDER", 10)
+# "Test connection" runs in a worker and gives up after this many seconds (someone is waiting).
+CONNECTION_TEST_TIMEOUT_SECONDS = env_int("CONNECTION_TEST_TIMEOUT_SECONDS", 20)
 # Fernet keys (comma-separated, newest first) for provider API credentials at rest.
 CREDENTIALS_KEYS = env_list("CREDENTIALS_KEYS", "")
+
+# --- Operations -------------------------------------------------------------------------------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when this is set.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# /healthz says "degraded" when beat's dispatcher has not run for this long (seconds).
+HEALTH_BEAT_MAX_AGE_SECONDS = env_int("HEALTH_BEAT_MAX_AGE_SECONDS", 120)
 
 # --- Demo -----------------------------------------------------------------------------------
 DEMO_ENABLED = env_bool("DEMO_ENABLED", not PRODUCTION)

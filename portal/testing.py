@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 from django.conf import settings
@@ -52,6 +52,13 @@ def require_redis() -> str:
     except OSError as exc:
         missing_service(f"needs Redis at {url}: {exc}")
     return url
+
+
+def database_url() -> str:
+    """The test database pytest-django created, as a DATABASE_URL for subprocesses."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def admin_url(model, view: str, *args) -> str:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("", include("deals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("sync.urls")),
     path("", include("marketplace.urls")),
 ]
 if settings.DEMO_ENABLED:

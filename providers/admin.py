@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
+from simple_history.admin import SimpleHistoryAdmin
 
 from providers import services
 from providers.models import Certification, Membership, Provider, Region
@@ -28,14 +29,14 @@ class RegionInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(SimpleHistoryAdmin):
     # marketplace/admin.py adds the offer counts to this admin (this app does not know offers).
     list_display = ["name", "slug", "hq_country", "status", "region_count", "created_at"]
     list_filter = ["status", ("hq_country", CountryFilter), "certifications"]
     search_fields = ["name", "slug", "website", "contact_email"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["certifications"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["created_at", "approved_by", "approved_at"]
     inlines = [MembershipInline, RegionInline]
     actions = ["approve", "suspend"]
 
@@ -48,13 +49,23 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve selected providers"), permissions=["change"])
     def approve(self, request, queryset):
-        count = sum(services.provider_approve(provider=provider) for provider in queryset)
+        count = self._each(request, queryset, services.provider_approve, gettext("Approved."))
         self.message_user(request, ngettext("%d provider approved.", "%d providers approved.", count) % count)
 
     @admin.action(description=_("Suspend selected providers"), permissions=["change"])
     def suspend(self, request, queryset):
-        count = sum(services.provider_suspend(provider=provider) for provider in queryset)
+        count = self._each(request, queryset, services.provider_suspend, gettext("Suspended."))
         self.message_user(request, ngettext("%d provider suspended.", "%d providers suspended.", count) % count)
+
+    def _each(self, request, queryset, service, message: str) -> int:
+        """Apply a status service to each provider as the admin's user, logging each change in the
+        admin's history (LogEntry) as well as the provider's; how many changed."""
+        count = 0
+        for provider in queryset:
+            if service(provider=provider, by=request.user):
+                self.log_change(request, provider, message)
+                count += 1
+        return count
 
 
 @admin.register(Membership)

@@ -3,6 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from simple_history.models import HistoricalRecords
 
 
 class Certification(models.Model):
@@ -42,6 +43,13 @@ class Provider(models.Model):
     certifications = models.ManyToManyField(Certification, blank=True, related_name="providers")
     status = models.CharField(max_length=10, choices=Status, default=Status.PENDING, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who approved the provider (last), and when: set by services.provider_approve.
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    # Every change, with who made it (simple_history's middleware records the request's user).
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     objects = ProviderQuerySet.as_manager()
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from providers.models import Certification, Membership, Provider, Region
@@ -23,21 +24,32 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
-@transaction.atomic
-def provider_approve(*, provider: Provider) -> bool:
-    """List an approved provider's offers in the catalog; False if it was approved already."""
-    return _provider_status_set(provider, Provider.Status.APPROVED)
+def provider_approve(*, provider: Provider, by: User | None = None) -> bool:
+    """List an approved provider's offers in the catalog, recording who approved it and when;
+    False if it was approved already (nothing changes then)."""
+    return _provider_status_set(provider, Provider.Status.APPROVED, by=by)
 
 
-def provider_suspend(*, provider: Provider) -> bool:
+def provider_suspend(*, provider: Provider, by: User | None = None) -> bool:
     """Hide a provider and its offers from the catalog (nothing is deleted); False if it was suspended already."""
-    return _provider_status_set(provider, Provider.Status.SUSPENDED)
+    return _provider_status_set(provider, Provider.Status.SUSPENDED, by=by)
 
 
-def _provider_status_set(provider: Provider, status: str) -> bool:
-    changed = Provider.objects.filter(pk=provider.pk).exclude(status=status).update(status=status)
-    provider.status = status
-    return bool(changed)
+@transaction.atomic
+def _provider_status_set(provider: Provider, status: str, *, by: User | None) -> bool:
+    # A row lock, then a save (not a queryset update): the change enters the provider's history.
+    current = Provider.objects.select_for_update().get(pk=provider.pk)
+    if current.status == status:
+        provider.status = status
+        return False
+    current.status = status
+    if status == Provider.Status.APPROVED:
+        current.approved_by, current.approved_at = by, timezone.now()
+    if by is not None:
+        current._history_user = by  # the admin who did it, also outside a request (a shell, a command)
+    current.save()
+    provider.status, provider.approved_by_id, provider.approved_at = status, current.approved_by_id, current.approved_at
+    return True
 
 
 @transaction.atomic

@@ -9,8 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from marketplace.models import GpuAlias, GpuModel, GpuNameReview
 from portal.admin import ServiceFormAdmin
@@ -105,10 +105,18 @@ class SyncConnectionAdmin(ServiceFormAdmin):
 
     @admin.action(description=_("Sync now"), permissions=["change"])
     def sync_now(self, request, queryset):
-        connections = list(queryset)
-        for connection in connections:
-            services.connection_sync_request(connection=connection)
-        count = len(connections)
+        count = 0
+        for connection in queryset.select_related("provider"):
+            try:
+                queued = services.connection_sync_request(connection=connection)
+            except ValidationError as error:
+                self.message_user(request, f"{connection}: {' '.join(error.messages)}", messages.WARNING)
+                continue
+            if not queued:
+                self.message_user(request, _("The task queue is unavailable: nothing was queued."), messages.ERROR)
+                return
+            count += 1
+            self.log_change(request, connection, gettext("Sync queued."))
         self.message_user(request, ngettext("%d sync queued.", "%d syncs queued.", count) % count)
 
 
@@ -268,6 +276,7 @@ class GpuNameReviewAdmin(admin.ModelAdmin):
                     self.message_user(request, " ".join(error.messages), messages.ERROR)
                 else:
                     self.message_user(request, self._resolved_message(review, gpu_model, due), messages.SUCCESS)
+                    self.log_change(request, review, gettext("Mapped to %(gpu)s.") % {"gpu": gpu_model})
             return None
         if not queryset.exists():
             self.message_user(request, _("The selected names are already resolved."), messages.WARNING)

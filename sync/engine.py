@@ -35,6 +35,7 @@ from django.utils.translation import gettext
 from marketplace.inventory import ParsedInventory
 from marketplace.services import InventoryApplyResult, inventory_apply
 from portal.lib.http import FetchError, GuardedClient
+from portal.metrics import SYNC_DURATION, SYNC_ERRORS
 from providers.selectors import provider_contact_addresses
 from sync.adapters.base import AdapterError
 from sync.adapters.registry import get_adapter
@@ -71,6 +72,7 @@ def sync_connection_run(
     if not _run_lock(connection.pk):
         logger.info("sync of connection %s skipped: another run is in progress", connection.pk)
         return None
+    run = None
     try:
         run = _run_start(connection)
         if run is None:
@@ -99,6 +101,15 @@ def sync_connection_run(
         return run
     finally:
         _run_unlock(connection.pk)
+        _observe(connection, run)
+
+
+def _observe(connection: SyncConnection, run: SyncRun | None) -> None:
+    if run is None or run.finished_at is None:
+        return
+    SYNC_DURATION.labels(connection.kind, run.outcome).observe((run.finished_at - run.started_at).total_seconds())
+    if run.outcome == SyncRun.Outcome.FAILED:
+        SYNC_ERRORS.labels(connection.kind).inc()
 
 
 @contextlib.contextmanager
@@ -245,7 +256,7 @@ def _run_succeeded(run: SyncRun, connection: SyncConnection, result: InventoryAp
     run.outcome, run.finished_at = SyncRun.Outcome.SUCCESS, now
     run.created, run.updated, run.unchanged = result.created, result.updated, result.unchanged
     run.withdrawn, run.skipped, run.warnings = result.withdrawn, result.skipped, result.warnings
-    run.windows = result.windows
+    run.windows, run.suspicious = result.windows, result.suspicious
     run.save()
     _connection_update(
         connection,

@@ -1,18 +1,24 @@
 """How the portal reads a provider's inventory (SyncConnection) and each attempt (SyncRun)."""
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from portal.lib.crypto import decrypt_secret, encrypt_secret
 
 
 class SyncConnectionQuerySet(models.QuerySet):
     def due(self, now=None):
-        """Connections the dispatcher should fetch now (those that receive pushes never are)."""
-        return self.filter(enabled=True, receives_pushes=False, next_sync_at__lte=now or timezone.now())
+        """Enabled connections whose time has come, of approved providers only: a pending or
+        suspended provider's connections never make a worker fetch, nor do those that receive
+        pushes (they are never fetched)."""
+        return self.filter(
+            enabled=True, receives_pushes=False, next_sync_at__lte=now or timezone.now(), provider__status="approved"
+        )
 
 
 def adapter_kind_choices() -> list[tuple[str, str]]:
@@ -46,6 +52,20 @@ class SyncConnection(models.Model):
     # fetched: never dispatched; its interval is how often pushes are expected (staleness).
     receives_pushes = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Changes of its settings, with who made them; never the credentials (not even encrypted) nor
+    # the health columns a sync run writes.
+    history = HistoricalRecords(
+        excluded_fields=[
+            "credentials_encrypted",
+            "next_sync_at",
+            "last_run_at",
+            "last_success_at",
+            "last_error",
+            "consecutive_failures",
+            "created_at",
+        ]
+    )
 
     objects = SyncConnectionQuerySet.as_manager()
 
@@ -99,6 +119,8 @@ class SyncRun(models.Model):
     skipped = models.PositiveIntegerField(default=0)
     # Capacity windows the source lists after the run; null when it publishes none.
     windows = models.PositiveIntegerField(null=True, blank=True)
+    # The inventory shrank suddenly: its missing offers were kept, not withdrawn (see warnings).
+    suspicious = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     # Problems that did not fail the run, e.g. GPU names the catalogue does not know.
     warnings = models.JSONField(default=list, blank=True)
@@ -152,3 +174,49 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ConnectionTest(models.Model):
+    """One "test connection": asked for on the dashboard, run by a worker (sync.tasks), shown by
+    the dashboard as it polls. ``result`` is what would be listed (sync.preview.preview_json)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for a worker")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    connection = models.ForeignKey(SyncConnection, on_delete=models.CASCADE, related_name="tests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.connection} test @ {self.requested_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+
+    @property
+    def pending(self) -> bool:
+        return self.status == self.Status.PENDING
+
+    @property
+    def abandoned(self) -> bool:
+        """Still pending long after any worker would have finished it (no worker is running)."""
+        limit = settings.CONNECTION_TEST_TIMEOUT_SECONDS * 3
+        return self.pending and (timezone.now() - self.requested_at).total_seconds() > limit
+
+
+class Heartbeat(models.Model):
+    """When a periodic job last ran (the dispatcher beat sends), for /healthz."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.at}"

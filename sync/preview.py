@@ -5,12 +5,23 @@ normalized offer with the catalogue GPU model its name maps to (through the alia
 the country of its region.
 """
 
+import logging
 from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
 
 from marketplace.formats import price_text
 from marketplace.inventory import NormalizedOffer, ParsedInventory
 from marketplace.models import GpuAlias, GpuModel
+from portal.lib.http import FetchError, GuardedClient
 from providers.models import Provider
+from sync.adapters.base import AdapterError
+from sync.engine import connection_preview
+from sync.models import ConnectionTest
+
+logger = logging.getLogger(__name__)
+PREVIEW_ROWS = 200  # a test connection keeps and shows this many offers, and counts the rest
 
 # The catalogue's form factor, as the normalized "interconnect" a buyer compares offers on.
 # A Grace superchip (GH200, GB200) is a board-mounted module whose GPU talks over NVLink, not a
@@ -110,3 +121,57 @@ def offer_json(row: PreviewRow) -> dict:
         "available_gpus": offer.available_gpus,
         "interconnect": row.interconnect,
     }
+
+
+def preview_json(preview: InventoryPreview, *, limit: int = PREVIEW_ROWS) -> dict:
+    """What a test connection shows, as JSON: counts, warnings and the first ``limit`` rows."""
+    rows = [
+        {
+            "gpu_model_raw": row.offer.gpu_model_raw,
+            "gpu_model": row.gpu_model.name if row.gpu_model else None,
+            "region": row.offer.region,
+            "region_known": row.region_known,
+            "country": row.country,
+            "gpus_per_node": row.offer.gpus_per_node,
+            "price_per_gpu_hour": price_text(row.offer.price_per_gpu_hour),
+            "currency": row.offer.currency,
+            "pricing_type": row.offer.pricing_type,
+            "nodes_available": row.offer.nodes_available,
+            "available_gpus": row.offer.available_gpus,
+            "held": row.held,
+        }
+        for row in preview.rows[:limit]
+    ]
+    return {
+        "count": len(preview.rows),
+        "listed": preview.listed,
+        "held": preview.held,
+        "more": max(len(preview.rows) - limit, 0),
+        "warnings": preview.warnings,
+        "rows": rows,
+    }
+
+
+def connection_test_run(*, test: ConnectionTest) -> ConnectionTest:
+    """Fetch and parse the test's connection, save what would be listed on the test, nothing else.
+
+    Someone is waiting: fewer and shorter retries than a scheduled sync, and an overall limit of
+    CONNECTION_TEST_TIMEOUT_SECONDS. Never raises for the provider's fault: the test says it.
+    """
+    connection = test.connection
+    limit = settings.CONNECTION_TEST_TIMEOUT_SECONDS
+    client = GuardedClient(max_retries=1, max_retry_wait=3.0, total_timeout=limit, read_timeout=min(limit, 10))
+    try:
+        with client:
+            inventory = connection_preview(connection=connection, client=client)
+        test.result = preview_json(inventory_preview(inventory=inventory, provider=connection.provider))
+        test.status = ConnectionTest.Status.DONE
+    except (FetchError, AdapterError) as error:
+        test.status, test.error = ConnectionTest.Status.FAILED, str(error)
+    except Exception:
+        logger.exception("test of connection %s failed unexpectedly", connection.pk)
+        test.status = ConnectionTest.Status.FAILED
+        test.error = "The test stopped on an internal error; the portal's team can see it in the logs."
+    test.finished_at = timezone.now()
+    test.save(update_fields=["status", "error", "result", "finished_at"])
+    return test

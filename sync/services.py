@@ -11,14 +11,17 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from marketplace.models import GpuModel, GpuNameReview
 from marketplace.services import gpu_name_review_resolve
+from portal.lib.queue import queue_available
 from providers.models import Provider
 from sync.engine import sync_connection_run
-from sync.models import ApiToken, SyncConnection, SyncRun
+from sync.models import ApiToken, ConnectionTest, SyncConnection, SyncRun
 
 
 def connection_create(
@@ -30,7 +33,16 @@ def connection_create(
     interval_seconds: int,
     api_key: str = "",
 ) -> SyncConnection:
-    """Add a sync connection, due at once; ``api_key`` is stored encrypted."""
+    """Add a sync connection, due at once; ``api_key`` is stored encrypted.
+
+    A provider has at most SYNC_MAX_CONNECTIONS_PER_PROVIDER connections (ValidationError beyond):
+    each one makes the workers fetch on its schedule.
+    """
+    limit = settings.SYNC_MAX_CONNECTIONS_PER_PROVIDER
+    if SyncConnection.objects.filter(provider=provider).count() >= limit:
+        raise ValidationError(
+            _("A provider can have at most %(limit)d connections: remove or edit one instead.") % {"limit": limit}
+        )
     connection = SyncConnection(
         provider=provider, kind=kind, name=name, base_url=base_url, interval_seconds=interval_seconds
     )
@@ -102,11 +114,34 @@ def connection_set_enabled(*, connection: SyncConnection, enabled: bool) -> Sync
     return connection
 
 
-def connection_sync_request(*, connection: SyncConnection) -> None:
-    """Queue a sync of ``connection`` now, once the current transaction commits."""
+def connection_sync_request(*, connection: SyncConnection) -> bool:
+    """Queue a sync of ``connection`` now, once the current transaction commits.
+
+    Returns False, queuing nothing, when the task queue is unavailable: an enabled connection is
+    then made due now, so the dispatcher syncs it as soon as the queue is back (nothing is lost).
+    Raises ValidationError for a provider that is not approved: only approved providers sync.
+    """
     from sync.tasks import sync_connection_task  # tasks import the sync engine: load it lazily
 
+    if connection.provider.status != Provider.Status.APPROVED:
+        raise ValidationError(_("Syncs start once your provider is approved."))
+    if not queue_available():
+        SyncConnection.objects.filter(pk=connection.pk, enabled=True).update(next_sync_at=timezone.now())
+        return False
     sync_connection_task.delay_on_commit(connection.pk)
+    return True
+
+
+def connection_test_request(*, connection: SyncConnection, user: User | None) -> ConnectionTest | None:
+    """Ask a worker to test ``connection`` (fetch and parse, save nothing); None, asking nothing,
+    when the task queue is unavailable. The dashboard polls the returned ConnectionTest."""
+    from sync.tasks import connection_test_task
+
+    if not queue_available():
+        return None
+    test = ConnectionTest.objects.create(connection=connection, requested_by=user)
+    connection_test_task.delay_on_commit(test.pk)
+    return test
 
 
 @transaction.atomic

@@ -14,6 +14,7 @@ and the next dispatch syncs it instead (the message has expired and is dropped).
 from datetime import datetime
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
 from sync.engine import (
@@ -23,7 +24,10 @@ from sync.engine import (
     runs_close_interrupted,
     sync_connection_run,
 )
-from sync.models import SyncConnection
+from sync.models import ConnectionTest, Heartbeat, SyncConnection
+from sync.preview import connection_test_run
+
+DISPATCH_HEARTBEAT = "dispatch_due_syncs"
 
 
 @shared_task(
@@ -40,6 +44,8 @@ def sync_connection_task(connection_id: int, claimed_at: str | None = None) -> s
     connection = SyncConnection.objects.select_related("provider").filter(pk=connection_id).first()
     if connection is None:
         return "gone"  # deleted since it was enqueued
+    if connection.provider.status != connection.provider.Status.APPROVED:
+        return "provider not approved"  # suspended since it was enqueued: fetch nothing
     if claimed_at and connection.last_run_at and connection.last_run_at >= datetime.fromisoformat(claimed_at):
         return "done already"  # a redelivery: this claim's run finished (its ack was lost)
     run = sync_connection_run(connection=connection)
@@ -49,6 +55,8 @@ def sync_connection_task(connection_id: int, claimed_at: str | None = None) -> s
 @shared_task(ignore_result=True)
 def dispatch_due_syncs() -> int:
     """Enqueue one sync per due connection; returns how many."""
+    # /healthz reads this: beat and a worker of the default queue are alive.
+    Heartbeat.objects.update_or_create(name=DISPATCH_HEARTBEAT, defaults={"at": timezone.now()})
     # Runs left "running" by dead workers would keep the dashboard saying "syncing" forever.
     runs_close_interrupted()
     # Before the claim, so that any run finishing after it counts (a due connection's last run
@@ -59,3 +67,17 @@ def dispatch_due_syncs() -> int:
         # Past its lease the connection is claimed again: an older copy still queued is moot.
         sync_connection_task.apply_async((connection_id, claimed_at), expires=DISPATCH_LEASE.total_seconds())
     return len(ids)
+
+
+@shared_task(
+    ignore_result=True,
+    # Someone is waiting for the answer: the HTTP client gives up first, these are the backstop.
+    soft_time_limit=settings.CONNECTION_TEST_TIMEOUT_SECONDS + 15,
+    time_limit=settings.CONNECTION_TEST_TIMEOUT_SECONDS + 30,
+)
+def connection_test_task(test_id: int) -> str:
+    """Run one "test connection" (sync.preview.connection_test_run); a finished test is left alone."""
+    test = ConnectionTest.objects.select_related("connection__provider").filter(pk=test_id).first()
+    if test is None or not test.pending:
+        return "gone or done"
+    return connection_test_run(test=test).status

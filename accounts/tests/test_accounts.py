@@ -1,6 +1,7 @@
 """Sign up, sign in and out, password change and reset, profile."""
 
 import re
+from urllib.parse import urlparse
 
 from django.contrib.auth.models import User
 from django.core import mail
@@ -20,18 +21,50 @@ def test_the_auth_urls_keep_djangos_names_and_ours_are_namespaced():
     assert reverse("accounts:apply_provider") == "/accounts/apply/"
 
 
-def test_signup_creates_the_user_and_signs_them_in(client, db):
+def signup(client, username: str = "erin", email: str = "erin@example.com"):
+    data = {"username": username, "email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+    return client.post(reverse("accounts:signup"), data)
+
+
+def test_signup_mails_a_link_that_activates_the_account_and_signs_in(client, db):
     assert client.get(reverse("accounts:signup")).status_code == 200
-    response = client.post(
-        reverse("accounts:signup"),
-        {"username": "erin", "email": "erin@example.com", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
-    )
-    assert response.status_code == 302
-    assert response["Location"] == reverse("accounts:profile")
+    response = signup(client)
+    assert response.status_code == 200 and "Check your inbox" in response.text
     user = User.objects.get(username="erin")
-    assert user.email == "erin@example.com"
-    assert user.check_password(NEW_PASSWORD)
-    assert client.get(reverse("accounts:profile")).context["user"] == user
+    assert user.email == "erin@example.com" and user.check_password(NEW_PASSWORD)
+    assert not user.is_active  # until the address is confirmed
+    assert client.post(reverse("login"), {"username": "erin", "password": NEW_PASSWORD}).status_code == 200
+
+    (message,) = mail.outbox
+    assert message.to == ["erin@example.com"]
+    link = re.search(r"https?://\S+/accounts/activate/\S+/", message.body).group(0)
+    response = client.get(urlparse(link).path, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("accounts:profile")
+    assert response.context["user"] == user and User.objects.get(pk=user.pk).is_active
+    # The link works once.
+    client.post(reverse("logout"))
+    assert client.get(urlparse(link).path).url == reverse("login")
+
+
+def test_signup_does_not_reveal_that_an_address_has_an_account(client, alice):
+    new = signup(client, "erin", "erin@example.com")
+    taken = signup(client, "mallory", "Alice@Example.com")
+
+    assert taken.status_code == new.status_code == 200
+
+    def page(response) -> str:
+        return re.sub(r'(value=|X-CSRFToken": )"[A-Za-z0-9]{64}"', "", response.text)
+
+    assert page(taken) == page(new)
+    assert not User.objects.filter(username="mallory").exists()
+    assert [m.to for m in mail.outbox] == [["erin@example.com"], ["Alice@Example.com"]]
+    assert "already has one: alice" in mail.outbox[1].body
+
+
+def test_an_unconfirmed_signup_does_not_hold_the_address(client, db):
+    signup(client, "squatter", "victim@example.com")
+    signup(client, "victim", "victim@example.com")
+    assert list(User.objects.values_list("username", flat=True)) == ["victim"]
 
 
 def test_signup_validates(client, alice):
@@ -42,7 +75,7 @@ def test_signup_validates(client, alice):
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert errors["username"] == ["A user with that username already exists."]
-    assert errors["email"] == ["An account with this e-mail address already exists."]
+    assert "email" not in errors
     assert "password2" in errors
     assert User.objects.count() == 1
 

@@ -50,7 +50,10 @@ def test_the_same_idempotency_key_applies_nothing_twice(client, acme, token):
 
     assert again == {**first, "replayed": True}
     assert Offer.objects.filter(provider=acme, status="active").count() == 4  # the second body was not applied
-    assert push(client, token, changed, **{"Idempotency-Key": "push-2"}).json()["withdrawn"] == 3
+    held = push(client, token, changed, **{"Idempotency-Key": "push-2"}).json()
+    assert (held["withdrawn"], held["suspicious"]) == (0, True)  # a sudden shrink is held back...
+    confirmed = push(client, token, {**changed, "withdraw_all": True}, **{"Idempotency-Key": "push-3"}).json()
+    assert (confirmed["withdrawn"], confirmed["suspicious"]) == (3, False)  # ...unless the feed confirms it
 
 
 def test_an_invalid_feed_is_refused_with_its_reason_and_changes_nothing(client, acme, token):

@@ -18,7 +18,7 @@ from marketplace import services as offer_services
 from marketplace.models import CapacityWindow, Offer
 from portal.testing import make_offer
 from sync import services as sync_services
-from sync.models import ApiToken, SyncConnection, SyncRun
+from sync.models import ApiToken, ConnectionTest, SyncConnection, SyncRun
 
 # (url name, method, objects in the URL, POST data that would be valid for the object's owner)
 OFFER_DATA = {
@@ -67,6 +67,7 @@ CASES = [
     ),
     ("dashboard:connection_sync", "post", ["connection"], {}),
     ("dashboard:connection_test", "post", ["connection"], {}),
+    ("dashboard:connection_test_status", "get", ["connection", "test"], None),
     ("dashboard:connection_enable", "post", ["connection"], {}),
     ("dashboard:connection_disable", "post", ["connection"], {}),
     ("dashboard:run_detail", "get", ["connection", "run"], None),
@@ -90,9 +91,12 @@ CASES = [
     ("dashboard:token_list", "get", [], None),
     ("dashboard:token_create", "post", [], {"name": "stolen"}),
     ("dashboard:token_revoke", "post", ["token"], {}),
+    ("dashboard:history", "get", [], None),
 ]
 # Which URL argument each object of a case fills.
-KWARGS = {"run": "run_pk", "request": "request_pk", "quote": "quote_pk"}
+KWARGS = {"run": "run_pk", "request": "request_pk", "quote": "quote_pk", "test": "test_pk"}
+# Pages for the provider's owners only: its staff get 403.
+OWNER_ONLY = {"dashboard:history"}
 IDS = [f"{method.upper()} {name.split(':')[1]}" for name, method, _o, _d in CASES]
 WINDOW_CSV = (
     "external_id,region,gpu,gpus,from,until,price_per_gpu_hour,currency\n"
@@ -140,6 +144,7 @@ def world(acme, beta, acme_fra, beta_nyc, dave):
             "quote": quote,
             "agreement": agreement,
             "window": window,
+            "test": ConnectionTest.objects.create(connection=connection),
         }
     return objects
 
@@ -193,6 +198,7 @@ def _snapshot(world):
         (connection.name, connection.base_url, connection.enabled, connection.next_sync_at),
         SyncConnection.objects.count(),
         list(ApiToken.objects.order_by("pk").values_list("name", "revoked_at")),
+        ConnectionTest.objects.count(),
     )
 
 
@@ -253,10 +259,16 @@ def test_anonymous_visitors_are_sent_to_login(client, world, name, method, objec
 
 
 @pytest.mark.parametrize(("name", "method", "objects", "data"), [c for c in CASES if c[1] == "get"])
-def test_staff_of_the_provider_can_open_every_page(client, bob, world, name, method, objects, data):
+def test_staff_of_the_provider_can_open_every_page_but_the_owners(client, bob, world, name, method, objects, data):
     client.force_login(bob)
     response = client.get(_url(name, "acme-gpu", objects, world["acme"]))
-    assert response.status_code == 200
+    assert response.status_code == (403 if name in OWNER_ONLY else 200)
+
+
+@pytest.mark.parametrize("name", sorted(OWNER_ONLY))
+def test_owners_open_their_pages(client, alice, world, name):
+    client.force_login(alice)
+    assert client.get(reverse(name, kwargs={"slug": "acme-gpu"})).status_code == 200
 
 
 def test_developer_without_provider_sees_an_invitation_to_apply(client, dave):

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from marketplace.models import Offer
 from sync.engine import sync_connection_run
-from sync.models import SyncConnection, SyncRun
+from sync.models import ConnectionTest, SyncConnection, SyncRun
+from sync.tasks import connection_test_task
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +37,10 @@ def test_a_provider_connects_the_demo_lambda_api_and_watches_its_offers(live_ser
     assert connection.get_credentials() == "demo-secret-key"
     assert "demo-secret-key" not in client.get(response.url).content.decode()
 
-    preview = client.post(reverse("dashboard:connection_test", args=[acme.slug, connection.pk]))
+    pressed = client.post(reverse("dashboard:connection_test", args=[acme.slug, connection.pk]))
+    test = ConnectionTest.objects.get(connection=connection)
+    connection_test_task(test.pk)  # what the worker does with the task the button enqueued
+    preview = client.get(pressed.url)
     assert preview.status_code == 200 and "H100" in preview.content.decode()
     assert not Offer.objects.filter(provider=acme).exists()  # testing saves nothing
 

@@ -186,3 +186,25 @@ class TestCountryPages:
     @pytest.mark.parametrize("code", ["xx", "deu", "d", "12"])
     def test_a_code_that_is_not_an_iso_country_is_404(self, client, db, code):
         assert client.get(f"/countries/{code}/").status_code == 404
+
+
+class TestCapacityWithoutACount:
+    """An offer "available, count unknown" (nodes_available NULL) is the only one for its GPU in
+    its country, as RunPod's and Shadeform's APIs publish them."""
+
+    @pytest.fixture
+    def unknown(self, acme_fra):
+        return make_offer(acme_fra.provider, acme_fra, "h100-sxm", nodes_available=None)
+
+    def test_the_gpu_page_lists_the_country(self, client, unknown):
+        page = html(client.get("/gpus/h100-sxm/"))
+        assert "Germany" in page and "count-unknown" in page
+
+    def test_the_country_page_lists_the_gpu(self, client, unknown):
+        page = html(client.get("/countries/de/"))
+        assert "H100 SXM 80GB" in page and "count-unknown" in page
+
+    @pytest.mark.parametrize("sort", ["gpus", "offers", "providers", "name"])
+    def test_the_country_list_sorts(self, client, unknown, us_h200, sort):
+        page = html(client.get(f"/countries/?sort={sort}"))
+        assert "Germany" in page and "United States" in page

@@ -4,8 +4,9 @@ It fetches what a provider's staff typed into a form, so it trusts nothing about
 
 - connect and read timeouts, and an overall deadline, so a slow server cannot hold a worker;
 - the body is streamed and abandoned past ``SYNC_MAX_RESPONSE_BYTES`` (after decompression);
-- redirects are followed by hand, a few at most, and each target is checked again;
-  credentials are not forwarded to another origin;
+- redirects are followed by hand, a few at most, and each target is checked again; on a
+  redirect to another origin no header the caller set is sent and a request body is never
+  re-sent (such a 307/308 is refused), so no credential reaches another host;
 - 429 and 5xx are retried with exponential backoff and jitter, honouring ``Retry-After``;
 - unless ``SYNC_ALLOW_PRIVATE_ADDRESSES`` (tests, the local demo), URLs must be https and every
   address a name resolves to must be a public one. The check is made on the address the socket
@@ -377,11 +378,20 @@ class GuardedClient:
                 return response
             target = check_url(target.join(location), allow_private=self.allow_private)
             params = None  # the Location already carries its query
-            if (target.scheme, target.host, target.port) != origin:
-                # Never hand the provider's credentials to another origin.
-                headers = {k: v for k, v in headers.items() if k.lower() not in {"authorization", "cookie"}}
             if response.status_code == 303 or (response.status_code in {301, 302} and method == "POST"):
                 method, json, content = "GET", None, None
+            if (target.scheme, target.host, target.port) != origin:
+                # Never hand the provider's credentials to another origin. They travel in headers
+                # of every name (Authorization, X-API-KEY, api_key...) and in bodies (a token
+                # request's client secret): drop every header the adapter set, and refuse to
+                # re-send a body (307/308), whatever the new host says.
+                headers = {}
+                if json is not None or content is not None:
+                    raise FetchError(
+                        f"{url} redirected a request with a body to another host ({target.host}); "
+                        "the portal does not send it there. Use the final URL in the connection.",
+                        permanent=True,
+                    )
         raise FetchError(f"Too many redirects (more than {self.max_redirects}) starting from {url}.", permanent=True)
 
     def _send(self, method, url: httpx.URL, headers, params, json, content, deadline):

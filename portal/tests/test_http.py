@@ -184,6 +184,54 @@ def test_redirects_are_followed_and_credentials_stay_with_their_origin(local_ser
     assert "Authorization" not in other_server.requests[0].headers
 
 
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_no_header_of_ours_follows_a_redirect_to_another_origin(local_server, other_server, status):
+    """Providers put their keys in all sorts of headers: Shadeform's X-API-KEY, Hyperstack's api_key."""
+    local_server.serve("/feed.json", Reply(status=status, headers={"Location": other_server.url("/moved.json")}))
+    other_server.serve("/moved.json", Reply(b"{}"))
+    secrets = {"Authorization": "Bearer a", "X-API-KEY": "b", "api_key": "c", "Cookie": "d=e", "X-Token": "f"}
+
+    with client() as http:
+        http.get(local_server.url(), headers=secrets)
+
+    seen = {name.lower() for name in other_server.requests[0].headers}
+    assert seen.isdisjoint(name.lower() for name in secrets)
+    assert other_server.requests[0].headers["User-Agent"].startswith("gpu-marketplace-sync/")
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_a_body_is_never_sent_again_to_another_origin(local_server, other_server, status):
+    """Verda's token request posts the client secret: a 307 or 308 elsewhere must not re-send it."""
+    local_server.serve("/oauth2/token", Reply(status=status, headers={"Location": other_server.url("/steal")}))
+
+    with client() as http, pytest.raises(FetchError, match="another host") as error:
+        http.post(local_server.url("/oauth2/token"), json={"client_id": "id", "client_secret": "secret"})
+
+    assert error.value.permanent
+    assert other_server.requests == []
+
+
+@pytest.mark.parametrize("status", [301, 302, 303])
+def test_a_post_redirected_to_another_origin_becomes_a_get_without_body(local_server, other_server, status):
+    local_server.serve("/oauth2/token", Reply(status=status, headers={"Location": other_server.url("/next")}))
+    other_server.serve("/next", Reply(b"{}"))
+
+    with client() as http:
+        http.post(local_server.url("/oauth2/token"), json={"client_secret": "secret"})
+
+    assert (other_server.requests[0].method, other_server.requests[0].body) == ("GET", b"")
+
+
+def test_a_same_origin_307_re_sends_the_body(local_server):
+    local_server.serve("/token", Reply(status=307, headers={"Location": "/v2/token"}))
+    local_server.serve("/v2/token", Reply(b"{}"))
+
+    with client() as http:
+        http.post(local_server.url("/token"), json={"client_secret": "secret"})
+
+    assert local_server.requests[1].method == "POST" and b"secret" in local_server.requests[1].body
+
+
 def test_same_origin_redirects_keep_credentials(local_server):
     local_server.serve("/feed.json", Reply(status=301, headers={"Location": "/v1/feed.json"}))
     local_server.serve("/v1/feed.json", Reply(b"{}"))

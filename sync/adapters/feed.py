@@ -76,6 +76,7 @@ class FeedAdapter(Adapter):
             offers=[_offer(item) for item in document["offers"]],
             regions=[_region(item) for item in document.get("regions", [])],
             windows=None if windows is None else [_window(item) for item in windows],
+            withdraw_all=document.get("withdraw_all") is True,
         )
 
 

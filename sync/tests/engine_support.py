@@ -12,14 +12,14 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote, urlparse, urlunparse
+from urllib.parse import urlparse, urlunparse
 
 import pytest
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db import connection as db_connection
 
-from portal.testing import require_redis
+from portal.testing import database_url, require_redis
 from sync.engine import RUN_LOCK_NAMESPACE
 from sync.models import SyncConnection, SyncRun
 
@@ -34,13 +34,6 @@ def broker_flush() -> None:
     import redis
 
     redis.Redis.from_url(broker_url()).flushdb()
-
-
-def database_url() -> str:
-    """The test database pytest-django created, as a DATABASE_URL for subprocesses."""
-    db = db_connection.settings_dict
-    credentials = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def worker_spawn(log: Path, *, name: str = "sync-test", concurrency: int = 2, **env: str) -> subprocess.Popen:

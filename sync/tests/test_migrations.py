@@ -21,7 +21,16 @@ def migrate(targets=None):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture
+def back_to_the_latest_migrations():
+    """Later migrations were undone to go back to BEFORE: the tests after this one need them."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("back_to_the_latest_migrations")
 def test_connections_runs_and_their_offers_survive_the_move():
     old = migrate(BEFORE)
     try:

@@ -134,15 +134,46 @@ def test_a_missing_offer_is_withdrawn_not_deleted_and_comes_back(acme_feed, acme
     assert offer.snapshots.count() == 2
 
 
-def test_an_empty_feed_withdraws_everything(acme_feed, acme, local_server):
+def test_a_valid_but_empty_feed_withdraws_nothing_and_is_marked_suspicious(acme_feed, acme, local_server):
     sync(acme_feed)
+    before = Offer.objects.get(provider=acme, external_id=feed_document()["offers"][0]["id"]).last_verified_at
     document = feed_document()
     document["offers"] = []
     local_server.serve("/feed.json", document)
 
     run = sync(acme_feed)
 
-    assert run.withdrawn == 4
+    assert run.outcome == SyncRun.Outcome.SUCCESS and run.suspicious
+    assert run.withdrawn == 0 and "Suspicious" in run.warnings[0]
+    assert Offer.objects.filter(provider=acme, status="active").count() == 4
+    # Kept, but not verified again: they go stale on schedule unless listed again.
+    assert Offer.objects.filter(provider=acme, last_verified_at=before).count() == 4
+
+
+def test_a_sudden_shrink_keeps_the_missing_offers_and_verifies_only_the_listed_ones(acme_feed, acme, local_server):
+    sync(acme_feed)
+    document = feed_document()
+    kept = document["offers"][0]["id"]
+    document["offers"] = document["offers"][:1]  # 3 of 4 gone: more than half
+    local_server.serve("/feed.json", document)
+
+    run = sync(acme_feed)
+
+    assert run.suspicious and (run.unchanged, run.withdrawn) == (1, 0)
+    assert Offer.objects.filter(provider=acme, status="active").count() == 4
+    verified = dict(Offer.objects.filter(provider=acme).values_list("external_id", "last_verified_at"))
+    assert verified[kept] > max(when for external_id, when in verified.items() if external_id != kept)
+
+
+def test_an_empty_feed_that_says_withdraw_all_withdraws_everything(acme_feed, acme, local_server):
+    sync(acme_feed)
+    document = feed_document()
+    document["offers"], document["withdraw_all"] = [], True
+    local_server.serve("/feed.json", document)
+
+    run = sync(acme_feed)
+
+    assert run.withdrawn == 4 and not run.suspicious
     assert not Offer.objects.filter(provider=acme, status="active").exists()
 
 
