@@ -70,24 +70,14 @@ class OfferSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Offer
+        # What the provider states (Offer.SPEC_FIELDS) between where and what, then what we know.
         fields = [
             "id",
             "provider",
             "region",
             "country",
             "gpu_model",
-            "gpus_per_node",
-            "vcpus",
-            "ram_gb",
-            "storage_gb",
-            "gpu_interconnect",
-            "network",
-            "pricing_type",
-            "min_term_months",
-            "price_per_gpu_hour",
-            "currency",
-            "nodes_available",
-            "nodes_total",
+            *Offer.SPEC_FIELDS,
             "gpus_available",
             "status",
             "last_verified_at",
@@ -135,7 +125,8 @@ class PushResultSerializer(serializers.Serializer):
     withdrawn = serializers.IntegerField()
     skipped = serializers.IntegerField()
     suspicious = serializers.BooleanField(
-        help_text='A sudden shrink: offers missing from the document were kept, not withdrawn (send "withdraw_all": true).'
+        help_text="A sudden shrink: offers missing from the document were kept, not withdrawn "
+        '(send "withdraw_all": true).'
     )
     warnings = serializers.ListField(child=serializers.CharField())
     error = serializers.CharField()
