@@ -43,7 +43,8 @@ def _no_demand_flush(settings):
 
 @pytest.fixture(autouse=True)
 def _reference_data(request):
-    """Reload what data migrations load (GPU catalogue, certifications) for transactional tests:
+    """Reload what data migrations load (GPU catalogue, certifications, exchange rates, region
+    mappings) for transactional tests:
     an earlier transactional test (live_server, worker processes) flushed those tables."""
     marker = request.node.get_closest_marker("django_db")
     transactional = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
@@ -52,8 +53,21 @@ def _reference_data(request):
     from django.apps import apps
 
     request.getfixturevalue("transactional_db")
-    importlib.import_module("marketplace.migrations.0002_gpu_catalogue").load(apps, None)
-    importlib.import_module("providers.migrations.0002_certifications").load(apps, None)
+    importlib.import_module("marketplace.migrations.0013_gpu_identity").catalogue_load(apps, None)
+    importlib.import_module("providers.migrations.0010_certification_records").certifications_load(apps, None)
+    importlib.import_module("marketplace.migrations.0011_exchange_rates_normalized_price").rates_load(apps, None)
+    importlib.import_module("sync.migrations.0007_region_mappings_load").load(apps, None)
+
+
+@pytest.fixture
+def latest_schema_after():
+    """Migrate back to the latest schema after a test that moved the database to an older one."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 @pytest.fixture

@@ -27,11 +27,27 @@ class ProviderApplicationForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label=_("Certifications"),
+        help_text=_(
+            "They count in the catalog once you have entered their issuer, validity and evidence on your "
+            "dashboard and an administrator has verified them."
+        ),
     )
 
     class Meta:
         model = Provider
-        fields = ["name", "website", "hq_country", "contact_email", "description", "certifications"]
+        fields = [
+            "name",
+            "website",
+            "hq_country",
+            "contact_email",
+            "description",
+            "legal_entity",
+            "incorporation_country",
+            "parent_name",
+            "parent_country",
+            "dpa_offered",
+            "certifications",
+        ]
         labels = {
             "name": _("Organisation name"),
             "contact_email": _("Contact e-mail"),

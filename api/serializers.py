@@ -1,15 +1,16 @@
 """What the API answers: plain, documented shapes (the OpenAPI schema is built from these)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from marketplace.models import GpuModel, Offer, OfferSnapshot
-from providers.models import Provider, Region
+from providers.models import Provider, ProviderCertification, Region
 
 
 class GpuModelSerializer(serializers.ModelSerializer):
     class Meta:
         model = GpuModel
-        fields = ["slug", "name", "architecture", "memory_gb", "memory_type", "form_factor", "segment"]
+        fields = ["slug", "name", "vendor", "architecture", "memory_gb", "memory_type", "form_factor", "segment"]
 
 
 class GpuModelStatsSerializer(GpuModelSerializer):
@@ -17,7 +18,10 @@ class GpuModelStatsSerializer(GpuModelSerializer):
     gpus_available = serializers.IntegerField(help_text="GPUs available now in those offers (published counts).")
     country_count = serializers.IntegerField()
     lowest_price = serializers.DecimalField(
-        max_digits=10, decimal_places=4, allow_null=True, help_text="Lowest price per GPU-hour, in its own currency."
+        max_digits=16,
+        decimal_places=10,
+        allow_null=True,
+        help_text="Lowest price per GPU-hour, converted to EUR (the reference currency).",
     )
 
     class Meta(GpuModelSerializer.Meta):
@@ -38,13 +42,45 @@ class ProviderRefSerializer(serializers.ModelSerializer):
         fields = ["slug", "name"]
 
 
+class CertificationRecordSerializer(serializers.ModelSerializer):
+    certification = serializers.CharField(source="certification.slug")
+    name = serializers.CharField(source="certification.name")
+    state = serializers.SerializerMethodField(
+        help_text="valid (verified by an administrator, not expired: it counts), expired or unverified."
+    )
+
+    class Meta:
+        model = ProviderCertification
+        fields = ["certification", "name", "scope", "issuer", "valid_until", "state"]
+
+    def get_state(self, record) -> str:
+        return record.state()
+
+
 class ProviderSerializer(serializers.ModelSerializer):
+    """A provider's public facts: who operates it (blank: not stated) and its certifications."""
+
     hq_country = serializers.CharField(source="hq_country.code")
-    certifications = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    incorporation_country = serializers.CharField(source="incorporation_country.code", allow_blank=True)
+    parent_country = serializers.CharField(source="parent_country.code", allow_blank=True)
+    certifications = CertificationRecordSerializer(source="certification_records", many=True, read_only=True)
 
     class Meta:
         model = Provider
-        fields = ["slug", "name", "hq_country", "website", "description", "certifications"]
+        fields = [
+            "slug",
+            "name",
+            "hq_country",
+            "website",
+            "description",
+            "legal_entity",
+            "incorporation_country",
+            "parent_name",
+            "parent_country",
+            "dpa_offered",
+            "dpa_url",
+            "certifications",
+        ]
 
 
 class ProviderStatsSerializer(ProviderSerializer):
@@ -56,16 +92,31 @@ class ProviderStatsSerializer(ProviderSerializer):
         fields = [*ProviderSerializer.Meta.fields, "offer_count", "gpus_available", "country_count"]
 
 
+class ShownPriceSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    price_per_gpu_hour = serializers.DecimalField(max_digits=16, decimal_places=4)
+
+
 class OfferSerializer(serializers.ModelSerializer):
     provider = ProviderRefSerializer()
-    region = RegionSerializer()
+    region = RegionSerializer(allow_null=True, help_text="null: sold out, and its source names no location.")
     gpu_model = GpuModelSerializer()
-    country = serializers.CharField(source="country.code")
+    country = serializers.CharField(source="country.code", allow_blank=True)
     gpus_available = serializers.IntegerField(
         read_only=True, allow_null=True, help_text="GPUs rentable now; null when available with no published count."
     )
     stale = serializers.BooleanField(
         source="is_stale", help_text="Not verified recently: its facts may be out of date."
+    )
+    price_eur = serializers.DecimalField(
+        source="price_normalized",
+        max_digits=16,
+        decimal_places=10,
+        help_text="The price per GPU-hour converted to EUR at the ECB's reference rate: what filters, sorts compare.",
+    )
+    shown_price = serializers.SerializerMethodField(
+        help_text="The price per GPU-hour in the currency asked for (?currency=), the provider's own figure when it "
+        "is in that currency; null when it cannot be converted."
     )
 
     class Meta:
@@ -79,13 +130,24 @@ class OfferSerializer(serializers.ModelSerializer):
             "gpu_model",
             *Offer.SPEC_FIELDS,
             "gpus_available",
+            "price_eur",
+            "shown_price",
             "status",
             "last_verified_at",
             "stale",
         ]
         extra_kwargs = {
-            "nodes_available": {"help_text": "Whole nodes rentable now; 0 is sold out, null available with no count."}
+            "price_per_gpu_hour": {"help_text": "The price per GPU-hour as the provider states it, in currency."},
+            "nodes_available": {"help_text": "Whole nodes rentable now; 0 is sold out, null available with no count."},
         }
+
+    @extend_schema_field(ShownPriceSerializer(allow_null=True))
+    def get_shown_price(self, offer) -> dict | None:
+        display = self.context["display"]
+        shown = display.shown(offer.price_per_gpu_hour, offer.currency, offer.price_normalized)
+        if shown is None:
+            return None
+        return ShownPriceSerializer({"currency": display.currency, "price_per_gpu_hour": shown}).data
 
 
 class SnapshotSerializer(serializers.ModelSerializer):
@@ -108,7 +170,7 @@ class CountryCapacitySerializer(serializers.Serializer):
 class PriceIndexSerializer(serializers.Serializer):
     country = serializers.CharField()
     pricing_type = serializers.CharField()
-    currency = serializers.CharField()
+    currency = serializers.CharField(help_text="Every offer's price converted to it (?currency=), to compare.")
     offers = serializers.IntegerField()
     low = serializers.DecimalField(max_digits=10, decimal_places=4)
     median = serializers.DecimalField(max_digits=10, decimal_places=4)

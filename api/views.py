@@ -7,6 +7,7 @@ per client; the inventory endpoints need a provider's token (created on its dash
 """
 
 import statistics
+from decimal import Decimal
 
 import django_filters
 from django.conf import settings
@@ -28,7 +29,8 @@ from api import serializers
 from api.authentication import HasScope
 from marketplace import selectors, services
 from marketplace.filters import CatalogFilter, CatalogForm, CheckboxFilter, IntegerFilter
-from marketplace.models import GpuModel, Offer
+from marketplace.fx import REFERENCE_CURRENCY, PriceDisplay, price_shown
+from marketplace.models import ExchangeRate, GpuModel, Offer
 from sync.models import ApiToken, SyncRun
 from sync.services import inventory_push, push_connection
 
@@ -66,6 +68,12 @@ class CatalogCursor(CursorPagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.view = view
         return super().paginate_queryset(queryset, request, view)
+
+    # DRF positions a cursor on the first ordering field and counts an offset past the rows that
+    # share its value; the price order starts with the pricing type, which thousands of offers
+    # share, so the default cap of 1,000 would loop on deep pages. Deep cursors cost what deep
+    # catalog pages cost (and public queries stop at the statement timeout on PostgreSQL).
+    offset_cutoff = 10_000_000
 
     def decode_cursor(self, request):
         try:
@@ -117,13 +125,39 @@ class OfferList(generics.ListAPIView):
             offers = offers.annotate(capacity_key=Coalesce("gpus_available", -1))
         return offers
 
+    def get_serializer_context(self):
+        # The currency of ?currency= as the catalog reads it (its default when none or not valid).
+        display = PriceDisplay(self.filterset.currency, self.filterset.rate)
+        return {**super().get_serializer_context(), "display": display}
 
+
+def price_display(params) -> PriceDisplay:
+    """The currency of ``?currency=`` (the catalog's default without one); 400 for one without a rate."""
+    rates = ExchangeRate.objects.units_per_eur()
+    default = settings.CATALOG_CURRENCY if settings.CATALOG_CURRENCY in rates else REFERENCE_CURRENCY
+    code = params.get("currency", "").strip().upper() or default
+    if code not in rates:
+        raise ValidationError({"currency": [f"No exchange rate for {code[:10]!r}: use an ISO 4217 code, e.g. EUR."]})
+    return PriceDisplay(code, rates[code])
+
+
+CURRENCY = OpenApiParameter(
+    "currency", OpenApiTypes.STR, description="Show prices in this currency (ISO 4217; the catalog's default without)."
+)
 NOT_FOUND = {404: OpenApiResponse(description="No such public object.")}
+BAD_CURRENCY = {400: OpenApiResponse(description="A currency without an exchange rate.")}
 
 
-@extend_schema(summary="One offer, listed or withdrawn", responses={200: serializers.OfferSerializer, **NOT_FOUND})
+@extend_schema(
+    summary="One offer, listed or withdrawn",
+    parameters=[CURRENCY],
+    responses={200: serializers.OfferSerializer, **NOT_FOUND, **BAD_CURRENCY},
+)
 class OfferDetail(generics.RetrieveAPIView):
     serializer_class = serializers.OfferSerializer
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "display": price_display(self.request.query_params)}
 
     def get_object(self):
         offer = selectors.offer_get_public(pk=self.kwargs["pk"])
@@ -158,32 +192,36 @@ class GpuList(generics.ListAPIView):
 
 @extend_schema(
     summary="The price index of a GPU model: low, median and high price per GPU-hour by country",
-    parameters=[OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code).")],
-    responses={200: serializers.PriceIndexSerializer(many=True), **NOT_FOUND},
+    parameters=[OpenApiParameter("country", OpenApiTypes.STR, description="Only this country (ISO code)."), CURRENCY],
+    responses={200: serializers.PriceIndexSerializer(many=True), **NOT_FOUND, **BAD_CURRENCY},
 )
 class GpuPriceIndex(generics.ListAPIView):
+    """Every listed, fresh offer's price converted to one currency (``?currency=``), so that
+    offers priced in different currencies compare; by country and pricing type."""
+
     serializer_class = serializers.PriceIndexSerializer
     pagination_class = None
 
     def get_queryset(self):
         gpu = get_object_or_404(GpuModel, slug=self.kwargs["slug"])
-        offers = Offer.objects.listed().fresh().filter(gpu_model=gpu)
+        display = price_display(self.request.query_params)
+        offers = Offer.objects.listed().fresh().filter(gpu_model=gpu).exclude(country="")
         if country := self.request.query_params.get("country", "")[:2].upper():
             offers = offers.filter(country=country)
         prices: dict[tuple, list] = {}
-        for key in offers.values_list("country", "pricing_type", "currency", "price_per_gpu_hour"):
-            prices.setdefault(key[:3], []).append(key[3])
+        for country, pricing_type, normalized in offers.values_list("country", "pricing_type", "price_normalized"):
+            prices.setdefault((country, pricing_type), []).append(price_shown(normalized, display.rate))
         return [
             {
                 "country": country,
                 "pricing_type": pricing_type,
-                "currency": currency,
+                "currency": display.currency,
                 "offers": len(values),
                 "low": min(values),
-                "median": statistics.median(sorted(values)),
+                "median": statistics.median(sorted(values)).quantize(Decimal("0.0001")),
                 "high": max(values),
             }
-            for (country, pricing_type, currency), values in sorted(prices.items())
+            for (country, pricing_type), values in sorted(prices.items())
         ]
 
 
@@ -283,4 +321,5 @@ class OfferAvailability(APIView):
         data.is_valid(raise_exception=True)
         with transaction.atomic():
             services.offer_availability_update(offer=offer, now=timezone.now(), **data.validated_data)
-        return Response(serializers.OfferSerializer(offer).data)
+        context = {"request": request, "display": price_display(request.query_params)}
+        return Response(serializers.OfferSerializer(offer, context=context).data)

@@ -20,7 +20,21 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-DATASET_VERSION = 2  # bump when the generator changes, so that reused datasets are rebuilt
+from marketplace.fx import price_normalize
+
+BENCH_CERTIFICATIONS = (
+    "c5",
+    "fedramp",
+    "gdpr",
+    "hipaa",
+    "iso27001",
+    "iso27017",
+    "iso27018",
+    "iso50001",
+    "pci-dss",
+    "soc2",
+)
+DATASET_VERSION = 4  # bump when the generator changes, so that reused datasets are rebuilt
 DATASET_MAX_AGE = timedelta(days=6)  # fresh offers are generated fresh for 7 days
 PROVIDERS = 500
 REGIONS = 3000
@@ -83,10 +97,16 @@ SOLD_OUT_SHARE = 0.15
 UNKNOWN_COUNT_SHARE = 0.05  # nodes_available NULL: available, count not published
 NOT_APPROVED_PROVIDERS = 10
 
+BENCH_GPUS = [
+    "gb300", "gb200", "b300", "b200", "gh200", "h200", "h200-nvl", "h100-sxm", "h100-pcie", "h100-nvl",
+    "a100-sxm-80", "a100-sxm-40", "a100-pcie-80", "a100-pcie-40", "a30", "l40s", "l40", "l4", "a40", "a10", "t4",
+    "v100-32", "v100-16", "rtx-pro-6000", "rtx-6000-ada", "rtx-a6000", "rtx-a5000", "rtx-4000-ada", "rtx-a4500",
+    "rtx-a4000", "rtx-2000-ada", "quadro-rtx-6000", "rtx-4080-super", "rtx-5090", "rtx-4090", "rtx-3090",
+]  # fmt: skip
 OFFER_COLUMNS = [
     "provider_id", "region_id", "country", "gpu_model_id", "gpus_per_node", "vcpus", "ram_gb", "storage_gb",
     "gpu_interconnect", "network", "pricing_type", "min_term_months", "price_per_gpu_hour", "currency",
-    "nodes_available", "nodes_total", "status", "external_id", "source", "sync_connection_id",
+    "price_normalized", "nodes_available", "nodes_total", "status", "external_id", "source", "sync_connection_id",
     "last_verified_at", "stale_at", "created_at", "updated_at",
 ]  # fmt: skip
 
@@ -146,8 +166,8 @@ def _fill(*, offers: int, seed: int) -> None:
     from django.db import connection, transaction
     from django.utils.text import slugify
 
-    from marketplace.models import GpuModel, Offer, OfferSnapshot
-    from providers.models import Certification, Provider, Region
+    from marketplace.models import ExchangeRate, GpuModel, Offer, OfferSnapshot
+    from providers.models import Certification, Provider, ProviderCertification, Region
     from sync.models import SyncConnection
 
     rng = random.Random(seed)
@@ -156,6 +176,13 @@ def _fill(*, offers: int, seed: int) -> None:
         if connection.vendor == "postgresql":
             # CASCADE empties every table that points at providers: regions, offers, snapshots, runs...
             cursor.execute("TRUNCATE providers_provider RESTART IDENTITY CASCADE")
+            # CASCADE empties whole tables: the GPU aliases too (some name a provider). Load the
+            # catalogue's own again, as the migrations did.
+            import importlib
+
+            from django.apps import apps
+
+            importlib.import_module("marketplace.migrations.0013_gpu_identity").catalogue_load(apps, None)
         else:  # SQLite, for small datasets in tests
             OfferSnapshot.objects.all().delete()
             Offer.objects.all().delete()
@@ -163,23 +190,43 @@ def _fill(*, offers: int, seed: int) -> None:
 
     # Providers: a Zipf-like size distribution, so a few hold most offers.
     hq = weighted(rng, HQ_COUNTRIES)
-    certifications = list(Certification.objects.order_by("slug"))
+    # Drawn from the ten slugs the generator always used (the GDPR DPA, now a provider's document,
+    # in its slot), so that the random draws, hence every offer, stay as they were.
+    held = {cert.slug: cert for cert in Certification.objects.all()}
+    certifications = [held.get(slug) for slug in BENCH_CERTIFICATIONS]
     providers = []
     for index in range(PROVIDERS):
         name = f"Bench Cloud {index + 1:03d}"
         status = Provider.Status.APPROVED
         if index >= PROVIDERS - NOT_APPROVED_PROVIDERS:
             status = Provider.Status.PENDING if index % 2 else Provider.Status.SUSPENDED
+        country = hq()
         providers.append(
-            Provider(name=name, slug=slugify(name), hq_country=hq(), status=status, website="https://example.com/")
+            Provider(
+                name=name,
+                slug=slugify(name),
+                hq_country=country,
+                incorporation_country=country,
+                parent_country=country,
+                status=status,
+                website="https://example.com/",
+            )
         )
     with transaction.atomic():
         providers = Provider.objects.bulk_create(providers)
-        links = []
+        records = []
         for provider in providers:
             for cert in rng.sample(certifications, rng.choice([0, 1, 1, 2, 2, 3, 4])):
-                links.append(Provider.certifications.through(provider_id=provider.pk, certification_id=cert.pk))
-        Provider.certifications.through.objects.bulk_create(links)
+                if cert is not None:
+                    records.append(
+                        ProviderCertification(
+                            provider=provider,
+                            certification=cert,
+                            valid_until=now.date() + timedelta(days=365),
+                            verified_at=now,
+                        )
+                    )
+        ProviderCertification.objects.bulk_create(records)
         provider_weights = [1 / (rank + 1) ** 0.8 for rank in range(PROVIDERS)]
 
         # Regions: every country has at least one; every provider has at least one.
@@ -215,9 +262,13 @@ def _fill(*, offers: int, seed: int) -> None:
     regions_of: dict[int, list[Region]] = {}
     for region in regions:
         regions_of.setdefault(region.provider_id, []).append(region)
-    gpus = list(GpuModel.objects.all())
+    # The catalogue the benchmarks were first measured with, in its order: a dataset of the same seed
+    # stays the same as the catalogue grows (new models would change every draw after them).
+    by_slug = {gpu.slug: gpu for gpu in GpuModel.objects.filter(slug__in=BENCH_GPUS)}
+    gpus = [by_slug[slug] for slug in BENCH_GPUS]
     gpu_weights = [GPU_MIX.get(gpu.slug, DEFAULT_GPU)[0] for gpu in gpus]
     unknown_counts = Offer._meta.get_field("nodes_available").null
+    rates = ExchangeRate.objects.units_per_eur()
     connection_of = {}
     for sync_connection in connections:
         connection_of.setdefault(sync_connection.provider_id, sync_connection.pk)
@@ -232,6 +283,7 @@ def _fill(*, offers: int, seed: int) -> None:
             gpus=gpus,
             gpu_weights=gpu_weights,
             unknown_counts=unknown_counts,
+            rates=rates,
             now=now,
         )
     )
@@ -243,7 +295,7 @@ def _fill(*, offers: int, seed: int) -> None:
 
 
 def _offer_rows(
-    *, rng, count, connection_of, providers, provider_weights, regions_of, gpus, gpu_weights, unknown_counts, now
+    *, rng, count, connection_of, providers, provider_weights, regions_of, gpus, gpu_weights, unknown_counts, rates, now
 ):
     """One tuple per offer, in OFFER_COLUMNS order."""
     pricing_types, pricing_weights = zip(*PRICING, strict=True)
@@ -256,13 +308,14 @@ def _offer_rows(
         provider, gpu, pricing = owner_draws[index], gpu_draws[index], pricing_draws[index]
         region = rng.choice(regions_of[provider.pk])
         datacenter = gpu.segment == "datacenter"
-        if gpu.form_factor in ("sxm", "superchip"):
+        form_factor = gpu.form_factor or "sxm"  # the V100, SXM when first measured
+        if form_factor in ("sxm", "superchip"):
             per_node = 8 if rng.random() < 0.85 else rng.choice([1, 2, 4])
         elif datacenter:
             per_node = rng.choice([1, 1, 2, 4, 8, 8])
         else:
             per_node = rng.choice([1, 1, 1, 2, 4, 8])
-        interconnect = "nvlink" if gpu.form_factor in ("sxm", "superchip", "nvl") else ("pcie" if datacenter else "")
+        interconnect = "nvlink" if form_factor in ("sxm", "superchip", "nvl") else ("pcie" if datacenter else "")
         if datacenter and per_node == 8:
             network = rng.choice(["infiniband", "infiniband", "roce", "ethernet"])
         else:
@@ -290,21 +343,26 @@ def _offer_rows(
         else:
             stale_at = now + timedelta(days=7)
         created = verified - timedelta(days=rng.uniform(0, 90))
+        # Drawn in the order the tuple below drew them before, so a seed gives the same dataset.
+        shapes = ([8, 12, 16, 24], [64, 96, 128, 256], [500, 1000, 2000, 3840])
+        vcpus, ram, storage = (per_node * rng.choice(sizes) for sizes in shapes)
+        currency = "USD" if rng.random() < 0.9 else "EUR"
         yield (
             provider.pk,
             region.pk,
             region.country.code,
             gpu.pk,
             per_node,
-            per_node * rng.choice([8, 12, 16, 24]),
-            per_node * rng.choice([64, 96, 128, 256]),
-            per_node * rng.choice([500, 1000, 2000, 3840]),
+            vcpus,
+            ram,
+            storage,
             interconnect,
             network,
             pricing,
             term,
             price,
-            "USD" if rng.random() < 0.9 else "EUR",
+            currency,
+            price_normalize(price, rates[currency]),
             available,
             total,
             status,

@@ -180,7 +180,8 @@ def copy_floor(payload: bytes) -> dict:
     now = timezone.now()
     rows = [
         (1, 1, "NL", 1, o.gpus_per_node, o.vcpus, o.ram_gb, o.storage_gb, o.gpu_interconnect, o.network,
-         o.pricing_type, o.min_term_months, o.price_per_gpu_hour, o.currency, o.nodes_available, o.nodes_total,
+         o.pricing_type, o.min_term_months, o.price_per_gpu_hour, o.currency, o.price_per_gpu_hour,
+         o.nodes_available, o.nodes_total,
          "active", o.external_id, "sync", None, now, now, now, now)
         for o in inventory.offers
     ]  # fmt: skip

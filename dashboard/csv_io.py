@@ -17,7 +17,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from marketplace.models import CapacityWindow, GpuAlias, GpuModel, Offer
+from marketplace.gpu_names import GpuQuery
+from marketplace.models import CapacityWindow, GpuAlias, GpuModel, GpuResolution, Offer
 from marketplace.services import ImportPlan, ImportRow, RowError, offers_import, offers_import_plan, windows_import
 from providers.models import Provider, Region
 
@@ -47,7 +48,7 @@ def _cell(value: Any) -> str:
 def offer_csv_row(offer: Offer) -> list[str]:
     return [
         _text_cell(offer.external_id),
-        _text_cell(offer.region.code),
+        _text_cell(offer.region.code if offer.region else ""),
         offer.gpu_model.slug,
         *(
             _cell(getattr(offer, name))
@@ -115,7 +116,7 @@ ROW_FIELDS: dict[str, forms.Field] = {
 
 
 def _clean_row(
-    values: dict[str, str], regions: dict[str, Region], gpus: dict[str, GpuModel | None]
+    values: dict[str, str], regions: dict[str, Region], gpus: dict[str, GpuModel | GpuResolution]
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """The row's typed values (region and gpu as objects), and its errors as (column, message)."""
     data: dict[str, Any] = {}
@@ -135,8 +136,21 @@ def _clean_row(
             )
     if "gpu" in data:
         name = data["gpu"]
-        data["gpu"] = gpus.get(name)
-        if data["gpu"] is None:
+        found = gpus.get(name)
+        data["gpu"] = found.gpu_model if isinstance(found, GpuResolution) else found
+        if data["gpu"] is None and isinstance(found, GpuResolution) and found.candidates:
+            errors.append(
+                (
+                    "gpu",
+                    _("“%(name)s” may be any of %(models)s: use the GPU model's slug, e.g. %(slug)s.")
+                    % {
+                        "name": name,
+                        "models": ", ".join(gpu.name for gpu in found.candidates),
+                        "slug": found.candidates[0].slug,
+                    },
+                )
+            )
+        elif data["gpu"] is None:
             errors.append(
                 (
                     "gpu",
@@ -205,7 +219,10 @@ def _file_rows(provider: Provider, text: str) -> tuple[list[ImportRow], list[Row
     as in the file). Raises CsvFileError when the file cannot be read at all."""
     rows = _read_rows(text)
     regions = {region.code: region for region in provider.regions.all()}
-    gpus = GpuAlias.objects.resolve_many({values["gpu"] for _n, values, _x in rows if values["gpu"]}, slugs=True)
+    names = {values["gpu"] for _n, values, _x in rows if values["gpu"]}
+    by_slug = {gpu.slug: gpu for gpu in GpuModel.objects.filter(slug__in=names)}
+    resolutions = GpuAlias.objects.resolve_facts([GpuQuery(name) for name in names - set(by_slug)], provider=provider)
+    gpus = {**{query.name: resolution for query, resolution in resolutions.items()}, **by_slug}
     valid: list[ImportRow] = []
     errors: list[RowError] = []
     seen: dict[str, int] = {}

@@ -2,8 +2,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.models import CapacityWindow, GpuModel, Offer
-from providers.models import Provider, Region
+from marketplace.models import CapacityWindow, ExchangeRate, GpuModel, Offer
+from providers.models import Provider, ProviderCertification, Region
+from providers.services import FACT_FIELDS
 from sync.forms import ConnectionSettingsForm
 
 
@@ -26,6 +27,58 @@ class RegionForm(forms.ModelForm):
         return code
 
 
+class ProviderFactsForm(forms.ModelForm):
+    """Who operates the provider: the facts the catalog's jurisdiction filters and badges use."""
+
+    class Meta:
+        model = Provider
+        fields = list(FACT_FIELDS)
+        help_texts = {
+            "legal_entity": _("The company that contracts with customers, e.g. Nebius B.V."),
+            "incorporation_country": _("Where that company is incorporated."),
+            "parent_name": _("The company that ultimately controls it; leave blank if it has none."),
+            "dpa_url": _("A link to the agreement you offer customers under the GDPR, if it is public."),
+        }
+
+
+class CertificationRecordForm(forms.ModelForm):
+    """A certification the provider holds; saving it makes it wait for an admin's verification."""
+
+    class Meta:
+        model = ProviderCertification
+        fields = ["certification", "scope", "regions", "issuer", "certificate_id", "valid_until", "evidence_url"]
+        labels = {
+            "certification": _("Certification"),
+            "scope": _("Covers"),
+            "regions": _("Regions covered"),
+            "issuer": _("Issued by"),
+            "valid_until": _("Valid until"),
+        }
+        help_texts = {
+            "regions": _("Only when it covers named regions."),
+            "evidence_url": _("Where an administrator can check it: the certificate, or your trust page."),
+        }
+        widgets = {
+            "regions": forms.CheckboxSelectMultiple,
+            "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, provider: Provider, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.provider = provider
+        self.fields["regions"].queryset = provider.regions.order_by("code")
+        self.fields["valid_until"].required = True
+
+    def clean(self):
+        cleaned = super().clean()
+        scope, regions = cleaned.get("scope"), cleaned.get("regions")
+        if scope == ProviderCertification.Scope.PROVIDER and regions:
+            self.add_error("regions", _("A certification of the whole provider names no regions."))
+        elif scope == ProviderCertification.Scope.REGIONS and regions is not None and not regions:
+            self.add_error("regions", _("Name the regions the certification covers."))
+        return cleaned
+
+
 class ListingForm(forms.ModelForm):
     """What an offer's and a capacity window's forms share: the provider's own regions, every GPU
     model, an optional id of the provider's (unique among its ``listings``)."""
@@ -45,6 +98,7 @@ class ListingForm(forms.ModelForm):
         # Model.clean() compares the region's provider with the listing's: set it before validation.
         self.instance.provider = provider
         self.fields["region"].queryset = provider.regions.all()
+        self.fields["region"].required = True  # only a sync may list an offer with no location
         self.fields["gpu_model"].queryset = GpuModel.objects.all()
 
     def clean_external_id(self) -> str:
@@ -97,6 +151,16 @@ class OfferForm(ListingForm):
         super().__init__(*args, **kwargs)
         self.fields["price_per_gpu_hour"].validators.append(_non_negative)
         self.fields["price_per_gpu_hour"].widget.attrs.update(min="0", step="0.0001")
+
+    def clean_currency(self) -> str:
+        # ISO 4217 and with an exchange rate: the model's check, with the rates at hand.
+        currency = super().clean_currency()
+        self.instance.currency, self.instance.price_per_gpu_hour = currency, self.cleaned_data.get("price_per_gpu_hour")
+        try:
+            self.instance.normalize_price(ExchangeRate.objects.units_per_eur())
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["currency"]) from None
+        return currency
 
 
 def _non_negative(value) -> None:

@@ -25,7 +25,14 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from dashboard import csv_io, selectors
-from dashboard.forms import ConnectionForm, CsvUploadForm, OfferForm, RegionForm
+from dashboard.forms import (
+    CertificationRecordForm,
+    ConnectionForm,
+    CsvUploadForm,
+    OfferForm,
+    ProviderFactsForm,
+    RegionForm,
+)
 from marketplace import services as offer_services
 from marketplace.models import Offer
 from portal.forms import add_service_errors
@@ -134,6 +141,60 @@ def region_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpRe
         return redirect("dashboard:region_list", slug=provider.slug)
     context = {"provider": provider, "tab": "regions", "form": form, "region": region}
     return render(request, "dashboard/region_form.html", context)
+
+
+# --- Sovereignty: who operates the provider, its certifications ---------------------------
+
+
+@login_required
+def sovereignty(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(request, slug)
+    form = ProviderFactsForm(request.POST or None, instance=provider)
+    if _saved(request, form, lambda data: provider_services.provider_facts_update(provider=provider, **data)):
+        messages.success(request, _("Operator facts saved."))
+        return redirect("dashboard:sovereignty", slug=provider.slug)
+    records = provider.certification_records.select_related("certification").prefetch_related("regions")
+    context = {"provider": provider, "tab": "sovereignty", "form": form, "records": records}
+    return render(request, "dashboard/sovereignty.html", context)
+
+
+@login_required
+def certification_create(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    provider = _provider(request, slug)
+    return _certification_form(request, provider, CertificationRecordForm(request.POST or None, provider=provider))
+
+
+@login_required
+def certification_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    provider = _provider(request, slug)
+    record = get_object_or_404(provider.certification_records, pk=pk)
+    form = CertificationRecordForm(request.POST or None, instance=record, provider=provider)
+    return _certification_form(request, provider, form)
+
+
+def _certification_form(request: AuthenticatedHttpRequest, provider: Provider, form) -> HttpResponse:
+    def save(data):
+        return provider_services.certification_record_save(record=form.instance, regions=data["regions"])
+
+    if record := _saved(request, form, save):
+        messages.success(
+            request,
+            _("%(certification)s saved. It counts in the catalog once an administrator has verified it.")
+            % {"certification": record.certification.name},
+        )
+        return redirect("dashboard:sovereignty", slug=provider.slug)
+    context = {"provider": provider, "tab": "sovereignty", "form": form, "record": form.instance.pk and form.instance}
+    return render(request, "dashboard/certification_form.html", context)
+
+
+@login_required
+@require_POST
+def certification_delete(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    provider = _provider(request, slug)
+    record = get_object_or_404(provider.certification_records.select_related("certification"), pk=pk)
+    provider_services.certification_record_delete(record=record)
+    messages.success(request, _("%(certification)s removed.") % {"certification": record.certification.name})
+    return redirect("dashboard:sovereignty", slug=provider.slug)
 
 
 # --- Offers --------------------------------------------------------------------------------

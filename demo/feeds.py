@@ -84,6 +84,9 @@ def feed_for(partner: Partner, *, now: datetime, complete: bool = False) -> dict
                 "min_term_months": offer.min_term_months,
                 "nodes_available": nodes,
                 "nodes_total": offer.nodes_total,
+                # Stated where the name alone does not say which variant it is.
+                **({"gpu_form_factor": offer.gpu_form_factor} if offer.gpu_form_factor else {}),
+                **({"gpu_memory_gb": offer.gpu_memory_gb} if offer.gpu_memory_gb else {}),
             }
         )
     return {

@@ -21,7 +21,7 @@ from demo.partners import PARTNERS, PARTNERS_BY_SLUG, PROVIDER_USER_PARTNER, par
 from demo.quotes import AUTOMATIC, demo_quotes
 from marketplace.models import GpuAlias, GpuModel, Offer
 from marketplace.services import offer_create, snapshots_record
-from providers.models import Certification, Membership, Provider, Region
+from providers.models import Certification, Membership, Provider, ProviderCertification, Region
 from sync.engine import sync_connection_run
 from sync.models import SyncConnection, SyncRun
 
@@ -45,8 +45,9 @@ LOGINS = (
 
 def demo_gpu_names_unknown() -> list[str]:
     """GPU names used by the demo feeds that the GPU catalogue cannot resolve (should be none)."""
-    names = {offer.gpu for partner in PARTNERS for offer in partner_offers(partner)}
-    return sorted(name for name, gpu_model in GpuAlias.objects.resolve_many(names).items() if gpu_model is None)
+    queries = {offer.gpu_query for partner in PARTNERS for offer in partner_offers(partner)}
+    resolutions = GpuAlias.objects.resolve_facts(queries)
+    return sorted({query.name for query, resolution in resolutions.items() if not resolution.resolved})
 
 
 def demo_feed_url(slug: str) -> str:
@@ -71,15 +72,21 @@ def demo_partners_load(*, now: datetime) -> list[SyncConnection]:
                 "contact_email": f"sales@{partner.slug}.example",
                 "description": partner.description,
                 "status": Provider.Status.APPROVED,
+                "legal_entity": partner.operator.legal_entity,
+                "incorporation_country": partner.operator.country,
+                "parent_name": partner.operator.parent_name,
+                "parent_country": partner.operator.parent_country,
+                "dpa_offered": partner.operator.dpa_offered,
             },
         )
-        provider.certifications.set(Certification.objects.filter(slug__in=partner.certifications))
+        regions = {}
         for region in partner.regions:
-            Region.objects.update_or_create(
+            regions[region.code], _ = Region.objects.update_or_create(
                 provider=provider,
                 code=region.code,
                 defaults={"country": region.country, "city": region.city, "name": region.name},
             )
+        _certifications_load(provider, partner, regions, now=now)
         connection, _ = SyncConnection.objects.update_or_create(
             provider=provider,
             name=CONNECTION_NAME,
@@ -93,6 +100,22 @@ def demo_partners_load(*, now: datetime) -> list[SyncConnection]:
         )
         connections.append(connection)
     return connections
+
+
+def _certifications_load(provider: Provider, partner, regions: dict[str, Region], *, now: datetime) -> None:
+    """The partner's certification records, made again on every load (valid from ``now``)."""
+    provider.certification_records.all().delete()
+    certifications = {cert.slug: cert for cert in Certification.objects.all()}
+    for item in partner.certification_records:
+        record = ProviderCertification.objects.create(
+            provider=provider,
+            certification=certifications[item.slug],
+            scope=ProviderCertification.Scope.REGIONS if item.regions else ProviderCertification.Scope.PROVIDER,
+            issuer=item.issuer,
+            valid_until=now.date() + timedelta(days=item.valid_days),
+            verified_at=now if item.verified else None,
+        )
+        record.regions.set(regions[code] for code in item.regions)
 
 
 @transaction.atomic

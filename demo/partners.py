@@ -4,6 +4,11 @@ Regions sit in countries where each company really runs (or has announced) data 
 region codes follow each company's own naming style. Fleets, node shapes and list prices are
 modelled on public price lists but are illustrative: this is demo inventory, not a quote.
 
+Sovereignty facts (legal entity, country of incorporation, ultimate parent and its country) are
+those the companies publish about themselves; certification records are demo records: their
+scope and validity are illustrative, verified by the demo's admin when loaded (one expired, one
+not yet verified and one scoped to a region show how the catalog treats them).
+
 ``partner_offers()`` expands the fleets into offers (fleet x region x pricing plan). It uses a
 random generator seeded by the partner's slug, so the data set is the same on every machine
 and every run; only availability changes over time (see feeds.py).
@@ -12,6 +17,8 @@ and every run; only availability changes over time (see feeds.py).
 import random
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+
+from marketplace.gpu_names import GpuQuery
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,34 @@ class Fleet:
     regions: tuple[str, ...]
     plans: tuple[str, ...] = ("od",)  # od, spot, r12, r36 (reserved for 12 or 36 months)
     nodes: tuple[int, int] = (4, 32)  # range of nodes_total per region
+    # What the partner's feed states of its GPUs beside the name (gpu_form_factor, gpu_memory_gb):
+    # a bare family name ("H100") needs them to be told apart from its other variants.
+    form_factor: str | None = None
+    memory_gb: int | None = None
+
+
+@dataclass(frozen=True)
+class DemoCertification:
+    """A certification record: valid for ``valid_days`` from the load (negative: expired), verified
+    by an admin unless ``verified`` is False, of the whole provider unless ``regions`` are named."""
+
+    slug: str
+    issuer: str = ""
+    valid_days: int = 300
+    verified: bool = True
+    regions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Who operates a partner's capacity: its legal entity, where it is incorporated, and its
+    ultimate parent (itself when it has none)."""
+
+    legal_entity: str
+    country: str
+    parent_name: str
+    parent_country: str
+    dpa_offered: bool = False  # offers a GDPR data processing agreement
 
 
 @dataclass(frozen=True)
@@ -47,10 +82,17 @@ class Partner:
     hq_country: str
     website: str
     description: str
-    certifications: tuple[str, ...]
+    operator: Operator
+    certifications: tuple[str | DemoCertification, ...]
     interval_seconds: int  # how often the demo syncs this partner's feed
     regions: tuple[DemoRegion, ...]
     fleets: tuple[Fleet, ...] = field(default=())
+
+    @property
+    def certification_records(self) -> tuple[DemoCertification, ...]:
+        return tuple(
+            cert if isinstance(cert, DemoCertification) else DemoCertification(cert) for cert in self.certifications
+        )
 
 
 # Pricing plans: (pricing_type, min_term_months, price factor against on-demand).
@@ -78,7 +120,8 @@ PARTNERS: tuple[Partner, ...] = (
         hq_country="US",
         website="https://www.coreweave.com",
         description="AI hyperscaler running large NVIDIA clusters in the US and Europe.",
-        certifications=("soc2", "iso27001", "hipaa"),
+        operator=Operator("CoreWeave, Inc.", "US", "CoreWeave, Inc.", "US"),
+        certifications=("soc2", DemoCertification("iso27001", valid_days=700), "hipaa"),
         interval_seconds=45,
         regions=(
             DemoRegion("US-EAST-04", "US", "Weehawken", "US East 04"),
@@ -116,7 +159,8 @@ PARTNERS: tuple[Partner, ...] = (
         hq_country="NL",
         website="https://nebius.com",
         description="AI cloud headquartered in Amsterdam, with its own data centre in Finland.",
-        certifications=("soc2", "iso27001", "iso27017", "iso27018", "hipaa", "gdpr"),
+        operator=Operator("Nebius B.V.", "NL", "Nebius Group N.V.", "NL", dpa_offered=True),
+        certifications=("soc2", "iso27001", "iso27017", "iso27018", "hipaa"),
         interval_seconds=60,
         regions=(
             DemoRegion("eu-north1", "FI", "Mäntsälä", "Finland"),
@@ -131,9 +175,10 @@ PARTNERS: tuple[Partner, ...] = (
             Fleet("NVIDIA B200", 8, 160, 1792, 30720, "nvlink", "infiniband", "5.50",
                   ("eu-north1", "us-central1", "uk-south1"), ("od", "r12"), (16, 128)),
             Fleet("NVIDIA H200", 8, 128, 1600, 30720, "nvlink", "infiniband", "3.50",
-                  ("eu-north1", "eu-west1", "eu-north2", "us-central1", "uk-south1"), ("od", "r12", "r36"), (16, 160)),
+                  ("eu-north1", "eu-west1", "eu-north2", "us-central1", "uk-south1"), ("od", "r12", "r36"), (16, 160),
+                  form_factor="sxm"),
             Fleet("NVIDIA H200", 1, 16, 200, 2048, None, "ethernet", "3.50",
-                  ("eu-north1", "eu-west1", "us-central1"), ("od",), (32, 128)),
+                  ("eu-north1", "eu-west1", "us-central1"), ("od",), (32, 128), form_factor="sxm"),
             Fleet("NVIDIA H100 80GB HBM3", 8, 128, 1600, 30720, "nvlink", "infiniband", "2.95",
                   ("eu-north1", "eu-west1", "eu-north2", "us-central1"), ("od", "r12", "r36"), (32, 256)),
             Fleet("NVIDIA H100 80GB HBM3", 1, 16, 200, 2048, None, "ethernet", "2.95",
@@ -147,6 +192,7 @@ PARTNERS: tuple[Partner, ...] = (
         hq_country="US",
         website="https://crusoe.ai",
         description="Climate-aligned AI cloud powered by stranded and renewable energy.",
+        operator=Operator("Crusoe Energy Systems LLC", "US", "Crusoe Energy Systems LLC", "US"),
         certifications=("soc2", "iso27001"),
         interval_seconds=30,
         regions=(
@@ -180,6 +226,7 @@ PARTNERS: tuple[Partner, ...] = (
         hq_country="AU",
         website="https://firmus.co",
         description="Sustainable AI factories in Tasmania and Singapore, cooled by immersion.",
+        operator=Operator("Firmus Technologies Pty Ltd", "AU", "Firmus Technologies Pty Ltd", "AU"),
         certifications=("iso27001", "iso50001"),
         interval_seconds=75,
         regions=(
@@ -203,7 +250,8 @@ PARTNERS: tuple[Partner, ...] = (
         hq_country="TW",
         website="https://www.foxconn.com",
         description="Hon Hai's AI factory supercomputer in Kaohsiung, built on NVIDIA Blackwell.",
-        certifications=("iso27001", "iso50001"),
+        operator=Operator("Hon Hai Precision Industry Co., Ltd.", "TW", "Hon Hai Precision Industry Co., Ltd.", "TW"),
+        certifications=("iso27001", DemoCertification("iso50001", valid_days=-20)),
         interval_seconds=90,
         regions=(
             DemoRegion("KHH-1", "TW", "Kaohsiung", "Kaohsiung AI Factory"),
@@ -213,8 +261,10 @@ PARTNERS: tuple[Partner, ...] = (
             Fleet("GB300 NVL72", 4, *GB_TRAY, "nvlink", "infiniband", "8.90", ("KHH-1",), ("r12", "r36"), (18, 72)),
             Fleet("GB200 NVL72", 4, *GB_TRAY, "nvlink", "infiniband", "6.80",
                   ("KHH-1",), ("od", "r12", "r36"), (36, 216)),
-            Fleet("H200", 8, 112, 2048, 30720, "nvlink", "infiniband", "3.40", ("KHH-1", "TPE-1"), ("od", "r12")),
-            Fleet("H100", 8, 112, 2048, 30720, "nvlink", "infiniband", "2.60", ("TPE-1",), ("od",), (8, 32)),
+            Fleet("H200", 8, 112, 2048, 30720, "nvlink", "infiniband", "3.40", ("KHH-1", "TPE-1"), ("od", "r12"),
+                  form_factor="sxm", memory_gb=141),
+            Fleet("H100", 8, 112, 2048, 30720, "nvlink", "infiniband", "2.60", ("TPE-1",), ("od",), (8, 32),
+                  form_factor="sxm", memory_gb=80),
         ),
     ),
     Partner(
@@ -223,7 +273,8 @@ PARTNERS: tuple[Partner, ...] = (
         hq_country="US",
         website="https://www.gmicloud.ai",
         description="GPU cloud from Silicon Valley with AI data centres across Asia.",
-        certifications=("soc2", "iso27001"),
+        operator=Operator("GMI Cloud Inc.", "US", "GMI Cloud Inc.", "US"),
+        certifications=("soc2", DemoCertification("iso27001", valid_days=25)),
         interval_seconds=50,
         regions=(
             DemoRegion("tw-taipei-1", "TW", "Taipei", "Taiwan 1"),
@@ -234,10 +285,11 @@ PARTNERS: tuple[Partner, ...] = (
             Fleet("B200", 8, 224, 2048, 30720, "nvlink", "infiniband", "4.75",
                   ("tw-taipei-1", "us-west-1"), ("od", "r12"), (8, 64)),
             Fleet("H200", 8, 224, 2048, 30720, "nvlink", "infiniband", "2.50",
-                  ("tw-taipei-1", "us-west-1", "th-bangkok-1"), ("od", "r12", "r36"), (16, 96)),
+                  ("tw-taipei-1", "us-west-1", "th-bangkok-1"), ("od", "r12", "r36"), (16, 96), form_factor="sxm"),
             Fleet("H100", 8, 224, 2048, 30720, "nvlink", "infiniband", "2.10",
-                  ("tw-taipei-1", "th-bangkok-1"), ("od", "r12"), (16, 96)),
-            Fleet("H100", 1, 28, 256, 3840, None, "ethernet", "2.35", ("tw-taipei-1",), ("od",), (16, 64)),
+                  ("tw-taipei-1", "th-bangkok-1"), ("od", "r12"), (16, 96), form_factor="sxm"),
+            Fleet("H100", 1, 28, 256, 3840, None, "ethernet", "2.35", ("tw-taipei-1",), ("od",), (16, 64),
+                  form_factor="sxm", memory_gb=80),
         ),
     ),
     Partner(
@@ -246,6 +298,7 @@ PARTNERS: tuple[Partner, ...] = (
         hq_country="US",
         website="https://lambda.ai",
         description="The GPU cloud for AI developers: on-demand instances and 1-Click Clusters.",
+        operator=Operator("Lambda, Inc.", "US", "Lambda, Inc.", "US"),
         certifications=("soc2",),
         interval_seconds=40,
         regions=(
@@ -294,7 +347,8 @@ PARTNERS: tuple[Partner, ...] = (
         hq_country="GB",
         website="https://www.nscale.com",
         description="European AI hyperscaler running on renewable power in Norway, the UK and Portugal.",
-        certifications=("iso27001", "soc2", "gdpr"),
+        operator=Operator("Nscale Ltd", "GB", "", "GB", dpa_offered=True),
+        certifications=("iso27001", DemoCertification("soc2", verified=False)),
         interval_seconds=55,
         regions=(
             DemoRegion("no-glomfjord-1", "NO", "Glomfjord", "Glomfjord"),
@@ -319,6 +373,7 @@ PARTNERS: tuple[Partner, ...] = (
         hq_country="JP",
         website="https://www.softbank.jp",
         description="SoftBank Corp.'s AI computing platform: DGX SuperPODs in Japan.",
+        operator=Operator("SoftBank Corp.", "JP", "SoftBank Group Corp.", "JP"),
         certifications=("iso27001", "iso27017"),
         interval_seconds=70,
         regions=(
@@ -342,7 +397,8 @@ PARTNERS: tuple[Partner, ...] = (
         hq_country="IN",
         website="https://yotta.com",
         description="Shakti Cloud: sovereign AI cloud on NVIDIA GPUs in Yotta's Indian data centres.",
-        certifications=("iso27001", "iso27017", "iso27018", "pci-dss", "soc2"),
+        operator=Operator("Yotta Data Services Private Limited", "IN", "Hiranandani Group", "IN"),
+        certifications=("iso27001", "iso27017", "iso27018", DemoCertification("pci-dss", regions=("NM1",)), "soc2"),
         interval_seconds=65,
         regions=(
             DemoRegion("NM1", "IN", "Navi Mumbai", "Yotta NM1 (Panvel)"),
@@ -381,6 +437,19 @@ class DemoOffer:
     price: Decimal  # per GPU-hour, in ``currency``
     currency: str
     nodes_total: int
+    gpu_form_factor: str | None = None
+    gpu_memory_gb: int | None = None
+
+    @property
+    def gpu_query(self) -> GpuQuery:
+        """The name and the facts the feed states, as the GPU resolver reads them."""
+        return GpuQuery(
+            name=self.gpu,
+            memory_gb=self.gpu_memory_gb,
+            form_factor=self.gpu_form_factor or "",
+            interconnect=self.gpu_interconnect or "",
+            gpus_per_node=self.gpus_per_node,
+        )
 
 
 def _offer_id(fleet: Fleet, region: str, plan: str) -> str:
@@ -422,6 +491,8 @@ def partner_offers(partner: Partner) -> list[DemoOffer]:
                         currency=region.currency,
                         # Spot capacity is what is left over: a slice of the fleet.
                         nodes_total=max(1, nodes_total // 4) if plan == "spot" else nodes_total,
+                        gpu_form_factor=fleet.form_factor,
+                        gpu_memory_gb=fleet.memory_gb,
                     )
                 )
     return offers

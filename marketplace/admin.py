@@ -1,12 +1,23 @@
 from django import forms
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 
 from marketplace import services
-from marketplace.models import GpuAlias, GpuModel, Offer, OfferSnapshot, normalize_gpu_name
+from marketplace.fx import rates_stale
+from marketplace.models import (
+    ExchangeRate,
+    GpuAlias,
+    GpuModel,
+    InstanceTypeFact,
+    Offer,
+    OfferSnapshot,
+    normalize_gpu_name,
+)
 from portal.admin import ServiceFormAdmin
 from providers.admin import ProviderAdmin, provider_count
 from providers.models import Provider
@@ -19,27 +30,34 @@ admin.site.index_title = _("Providers, GPU catalogue, offers and syncs")
 class GpuAliasForm(forms.ModelForm):
     class Meta:
         model = GpuAlias
-        fields = ["gpu_model", "name"]
+        fields = ["gpu_model", "name", "provider"]
 
-    def clean_name(self):
-        # ``normalized`` is unique but not a form field, so its clash must be reported here.
-        name = self.cleaned_data["name"]
-        clash = GpuAlias.objects.filter(normalized=normalize_gpu_name(name)).exclude(pk=self.instance.pk)
-        clash = clash.select_related("gpu_model").first()
+    def clean(self):
+        # ``normalized`` is unique (per provider) but not a form field, so its clash is reported here.
+        cleaned = super().clean()
+        name, provider = cleaned.get("name"), cleaned.get("provider")
+        if not name:
+            return cleaned
+        clash = GpuAlias.objects.filter(normalized=normalize_gpu_name(name), provider=provider)
+        clash = clash.exclude(pk=self.instance.pk).select_related("gpu_model").first()
         if clash:
-            raise ValidationError(
-                _("“%(name)s” already maps to %(gpu)s (as “%(alias)s”)."),
-                params={"name": name, "gpu": clash.gpu_model, "alias": clash.name},
+            self.add_error(
+                "name",
+                ValidationError(
+                    _("“%(name)s” already maps to %(gpu)s (as “%(alias)s”)."),
+                    params={"name": name, "gpu": clash.gpu_model, "alias": clash.name},
+                ),
             )
-        return name
+        return cleaned
 
 
 class GpuAliasInline(admin.TabularInline):
     model = GpuAlias
     form = GpuAliasForm
     extra = 1
-    fields = ["name", "normalized"]
+    fields = ["name", "provider", "normalized"]
     readonly_fields = ["normalized"]
+    autocomplete_fields = ["provider"]
 
 
 @admin.register(GpuModel)
@@ -47,6 +65,8 @@ class GpuModelAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "slug",
+        "vendor",
+        "family",
         "architecture",
         "memory_gb",
         "memory_type",
@@ -55,7 +75,7 @@ class GpuModelAdmin(admin.ModelAdmin):
         "release_year",
         "sort_order",
     ]
-    list_filter = ["segment", "form_factor", "architecture"]
+    list_filter = ["vendor", "segment", "form_factor", "architecture"]
     search_fields = ["name", "slug", "aliases__name"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [GpuAliasInline]
@@ -64,12 +84,21 @@ class GpuModelAdmin(admin.ModelAdmin):
 @admin.register(GpuAlias)
 class GpuAliasAdmin(admin.ModelAdmin):
     form = GpuAliasForm
-    list_display = ["name", "normalized", "gpu_model"]
-    list_filter = ["gpu_model"]
-    search_fields = ["name", "normalized", "gpu_model__name"]
-    autocomplete_fields = ["gpu_model"]
-    list_select_related = ["gpu_model"]
+    list_display = ["name", "normalized", "gpu_model", "provider"]
+    list_filter = ["gpu_model", ("provider", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "normalized", "gpu_model__name", "provider__name"]
+    autocomplete_fields = ["gpu_model", "provider"]
+    list_select_related = ["gpu_model", "provider"]
     readonly_fields = ["normalized"]
+
+
+@admin.register(InstanceTypeFact)
+class InstanceTypeFactAdmin(admin.ModelAdmin):
+    """Instance families whose GPUs' form factor the cloud documents but the GPU name does not say."""
+
+    list_display = ["pattern", "form_factor", "source"]
+    list_filter = ["form_factor"]
+    search_fields = ["pattern", "source"]
 
 
 # The provider admin, with each provider's active offers counted beside its regions.
@@ -202,3 +231,41 @@ class OfferSnapshotAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """The ECB's reference rates behind every converted price: read here, never typed in.
+
+    They come from the shipped snapshot (migrations) and, in production, from the periodic task
+    ``exchange_rates_refresh_task``; ``manage.py exchange_rates_load`` loads them by hand.
+    """
+
+    list_display = ["currency", "units_per_eur", "rate_date", "is_stale", "source", "updated_at"]
+    readonly_fields = list_display
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("stale"), boolean=True)
+    def is_stale(self, rate: ExchangeRate) -> bool:
+        return rates_stale(rate.rate_date, today=timezone.localdate(), max_age_days=settings.FX_STALE_AFTER_DAYS)
+
+    def changelist_view(self, request, extra_context=None):
+        newest = ExchangeRate.objects.order_by("-rate_date").values_list("rate_date", flat=True).first()
+        today = timezone.localdate()
+        if rates_stale(newest, today=today, max_age_days=settings.FX_STALE_AFTER_DAYS):
+            message = (
+                _("The exchange rates are stale: the newest is of %(date)s. Prices are still converted with them.")
+                % {"date": newest}
+                if newest
+                else _("There are no exchange rates: no offer can be listed.")
+            )
+            self.message_user(request, message, messages.WARNING)
+        return super().changelist_view(request, extra_context)

@@ -2,15 +2,16 @@
 
 Invalid values never fail the page: the form reports them next to the filter and
 ``filter_queryset`` only applies the fields that validated. Choices for GPU models, providers
-and certifications are loaded by ``catalog_choices()`` (three small queries, kept per process
+(with their jurisdictions) and certifications are loaded by ``catalog_choices()`` (small queries, kept per process
 for CATALOG_CACHE_SECONDS), so that validating ``?gpu=...`` costs no query of its own and the
 page's query count stays constant.
 """
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 import django_filters
@@ -22,18 +23,23 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from marketplace.country_groups import COUNTRY_GROUPS, countries_in_groups
-from marketplace.models import CapacityWindow, GpuModel, Offer
-from providers.models import Certification, Provider
+from marketplace.fx import REFERENCE_CURRENCY, normalized_bound
+from marketplace.models import CapacityWindow, ExchangeRate, GpuModel, Offer
+from providers.models import Certification, Provider, ProviderCertification, Region
 
-# Each ordering but freshness matches a partial index (migration 0007), so a page is an index
+# Each ordering but freshness matches a partial index (migration 0010), so a page is an index
 # range scan. Freshness is a top-N sort: no index may hold last_verified_at (see 0007).
+# Prices are compared in the reference currency (marketplace.fx). The price orders keep pricing
+# types apart (on demand, then reserved by term, then spot: the codes' alphabetical order), since
+# a 36-month reserved price is not an alternative to an hourly one; a row says which it is.
 SORTS = {
-    "price": ("price_per_gpu_hour", "id"),
-    "-price": ("-price_per_gpu_hour", "-id"),
+    "price": ("pricing_type", "min_term_months", "price_normalized", "id"),
+    "-price": ("-pricing_type", "-min_term_months", "-price_normalized", "-id"),
     # An unknown count (NULL: "available, count not published") sorts after every known one.
-    "capacity": (F("gpus_available").desc(nulls_last=True), "price_per_gpu_hour", "id"),
+    "capacity": (F("gpus_available").desc(nulls_last=True), "price_normalized", "id"),
     "freshness": ("-last_verified_at", "id"),
 }
+GROUPED_SORTS = {"price", "-price"}
 DEFAULT_SORT = "price"
 GPU_LINKS = {Offer.GpuInterconnect.NVLINK.value, Offer.GpuInterconnect.PCIE.value}
 NETWORKS = {choice.value for choice in Offer.Network}
@@ -48,15 +54,27 @@ class CatalogChoices:
     gpus: list[GpuModel]
     providers: list[Provider]  # approved ones only
     certifications: list[Certification]
+    # Units per euro of every currency with a rate, the reference currency (1) included.
+    rates: dict[str, Decimal] = field(default_factory=lambda: {REFERENCE_CURRENCY: Decimal(1)})
+    rates_date: date | None = None  # of the newest rate
+    # Regions their provider says span several countries: id -> the other countries (besides the
+    # region's own, which offers carry); their offers are listed under each.
+    spanning: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # Who holds each certification today, as records that count (verified, unexpired):
+    # certification id -> (providers holding it for all their regions, regions it names)...
+    certified: dict[int, tuple[frozenset[int], frozenset[int]]] = field(default_factory=dict)
+    # ...and the provider of each region named (region id -> provider id).
+    region_providers: dict[int, int] = field(default_factory=dict)
 
 
 _choices_memo: tuple[float, CatalogChoices] | None = None
 
 
 def catalog_choices() -> CatalogChoices:
-    """GPU models, approved providers and certifications, for the filters and facets.
+    """GPU models, approved providers, certifications and who holds them, exchange rates and regions
+    spanning several countries, for the filters and facets.
 
-    Three small queries, kept in the process for CATALOG_CACHE_SECONDS (0: loaded on every
+    Six small queries, kept in the process for CATALOG_CACHE_SECONDS (0: loaded on every
     call): the lists change rarely, and a provider approved or a GPU model added shows up in
     the choices at most that late. Offers themselves are always filtered live.
     """
@@ -64,10 +82,31 @@ def catalog_choices() -> CatalogChoices:
     seconds = settings.CATALOG_CACHE_SECONDS
     if seconds > 0 and _choices_memo and time.monotonic() - _choices_memo[0] < seconds:
         return _choices_memo[1]
+    rates = list(ExchangeRate.objects.all())
+    spanning = Region.objects.exclude(other_countries="").values_list("id", "other_countries")
+    holders: dict[int, tuple[set[int], set[int]]] = {}
+    region_providers = {}
+    records = ProviderCertification.objects.valid().values_list("certification_id", "provider_id", "scope", "regions")
+    for certification_id, provider_id, scope, region_id in records:
+        providers, regions = holders.setdefault(certification_id, (set(), set()))
+        if scope == ProviderCertification.Scope.PROVIDER:
+            providers.add(provider_id)
+        elif region_id is not None:
+            regions.add(region_id)
+            region_providers[region_id] = provider_id
     choices = CatalogChoices(
-        gpus=list(GpuModel.objects.only("id", "slug", "name", "sort_order")),
-        providers=list(Provider.objects.approved().only("id", "slug", "name", "hq_country")),
+        gpus=list(GpuModel.objects.only("id", "slug", "name", "sort_order", "vendor")),
+        providers=list(
+            Provider.objects.approved().only(
+                "id", "slug", "name", "hq_country", "incorporation_country", "parent_country"
+            )
+        ),
         certifications=list(Certification.objects.all()),
+        rates={REFERENCE_CURRENCY: Decimal(1), **{rate.currency: rate.units_per_eur for rate in rates}},
+        rates_date=max((rate.rate_date for rate in rates), default=None),
+        spanning={pk: tuple(code for code in others.split(",") if code) for pk, others in spanning},
+        certified={pk: (frozenset(providers), frozenset(regions)) for pk, (providers, regions) in holders.items()},
+        region_providers=region_providers,
     )
     _choices_memo = (time.monotonic(), choices) if seconds > 0 else None
     return choices
@@ -85,12 +124,24 @@ def _country_choices(language: str | None) -> list[tuple[str, str]]:
         return [(code, str(name)) for code, name in countries]
 
 
+# A repeated parameter keeps at most this many distinct values; more is an error, not a bigger query.
+# A request with more is refused before (portal/middleware.py); this holds for stored queries too.
+MAX_VALUES = settings.MAX_VALUES_PER_PARAMETER
+
+
 class MultipleChoiceField(forms.MultipleChoiceField):
-    """A repeated parameter (?gpu=a&gpu=b); an empty one (?gpu=) means no choice, not an error."""
+    """A repeated parameter (?gpu=a&gpu=b); an empty one (?gpu=) means no choice, not an error.
+
+    Values are deduplicated (in their first order) and capped at MAX_VALUES."""
+
+    default_error_messages = {"too_many": _("Choose at most %(max)d values.")}
 
     def to_python(self, value):
         # Each value may cost a condition in the query: a repeated one counts once.
-        return list(dict.fromkeys(self.normalize(item) for item in super().to_python(value) if item.strip()))
+        values = list(dict.fromkeys(self.normalize(item) for item in super().to_python(value) if item.strip()))
+        if len(values) > MAX_VALUES:
+            raise forms.ValidationError(self.error_messages["too_many"], code="too_many", params={"max": MAX_VALUES})
+        return values
 
     def normalize(self, item: str) -> str:
         return item
@@ -116,7 +167,7 @@ class PositiveIntegerListField(forms.Field):
             numbers = sorted({int(item) for item in value if str(item).strip()})
         except (TypeError, ValueError):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if any(number < 1 or number > 10_000 for number in numbers):
+        if len(numbers) > MAX_VALUES or any(number < 1 or number > 10_000 for number in numbers):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return numbers
 
@@ -142,7 +193,7 @@ class CheckboxFilter(django_filters.Filter):
 
 
 class CatalogForm(forms.Form):
-    """Fields that are not filters: sorting and page size."""
+    """Fields that are not filters: sorting, page size, the currency prices are shown in."""
 
     sort = forms.ChoiceField(
         required=False,
@@ -155,19 +206,42 @@ class CatalogForm(forms.Form):
         ],
     )
     per_page = forms.IntegerField(required=False, min_value=10, max_value=200, label=_("Per page"))
+    # "What would it cost": each row shows the total for this many GPUs (in whole nodes) over
+    # this many months (a reserved offer: at least its minimum term).
+    total_gpus = forms.IntegerField(required=False, min_value=1, max_value=1_000_000, label=_("Total for N GPUs"))
+    term_months = forms.IntegerField(required=False, min_value=1, max_value=120, label=_("Over N months"))
+    # Choices (the currencies with a rate) are set per request; see CatalogFilter.
+    currency = forms.ChoiceField(required=False, label=_("Show prices in"))
 
 
 class CatalogFilter(django_filters.FilterSet):
     gpu = ChoicesFilter(label=_("GPU model"), method="filter_gpu")
-    country = CountryFilter(label=_("Country"), field_name="country", method="filter_in")
+    # Without a vendor (and without a GPU model), NVIDIA only: see filter_queryset().
+    vendor = ChoicesFilter(label=_("Vendor"), choices=GpuModel.Vendor.choices, method="filter_vendor")
+    country = CountryFilter(label=_("Country"), field_name="country", method="filter_country")
     region_group = ChoicesFilter(
         label=_("Region"),
         choices=[(group.slug, group.label) for group in COUNTRY_GROUPS.values()],
         method="filter_region_group",
     )
     hq_country = CountryFilter(label=_("Provider headquarters"), field_name="provider__hq_country", method="filter_in")
+    # Who operates the capacity, beside where it is: the provider's country of incorporation and
+    # its ultimate parent's must both be in the chosen groups or countries (both stated).
+    operator_group = ChoicesFilter(
+        label=_("Operator and parent in"),
+        choices=[(group.slug, group.label) for group in COUNTRY_GROUPS.values()],
+        method="filter_operator_group",
+    )
+    operator_country = CountryFilter(label=_("Operator and parent in country"), method="filter_operator_country")
     provider = ChoicesFilter(label=_("Provider"), method="filter_provider")
     gpus_per_node = IntegerListFilter(label=_("GPUs per node"), field_name="gpus_per_node", method="filter_in")
+    min_gpus_per_node = IntegerFilter(
+        label=_("At least N GPUs per node"),
+        field_name="gpus_per_node",
+        lookup_expr="gte",
+        min_value=1,
+        max_value=1024,
+    )
     min_gpus = IntegerFilter(
         label=_("I need at least N GPUs now"),
         field_name="gpus_available",
@@ -175,10 +249,10 @@ class CatalogFilter(django_filters.FilterSet):
         min_value=1,
         max_value=10_000_000,
     )
+    # In the currency prices are shown in (``currency``), compared in the reference currency.
     max_price = django_filters.NumberFilter(
         label=_("Max price per GPU-hour"),
-        field_name="price_per_gpu_hour",
-        lookup_expr="lte",
+        method="filter_max_price",
         min_value=0,
         max_digits=12,
         decimal_places=4,
@@ -191,13 +265,15 @@ class CatalogFilter(django_filters.FilterSet):
         method="filter_interconnect",
         choices=[*Offer.GpuInterconnect.choices, *Offer.Network.choices],
     )
-    cert = ChoicesFilter(label=_("Certifications (all of)"), method="filter_cert")
+    # Only verified, unexpired records count; one scoped to named regions counts for their offers.
+    cert = ChoicesFilter(label=_("Certifications (all of, verified)"), method="filter_cert")
     # Forward capacity: offers whose provider publishes a capacity window for the same GPU model
     # in the same region covering the whole period (then "I need N GPUs" counts the window's).
     available_from = django_filters.DateFilter(label=_("Available from"), method="filter_available_from")
     for_weeks = IntegerFilter(label=_("for (weeks)"), min_value=1, max_value=260, method="filter_nothing")
-    # A checkbox that is never invalid: "1" shows stale offers, anything else (or nothing) hides them.
+    # Checkboxes that are never invalid: "1" shows stale (sold-out) offers, anything else hides them.
     stale = CheckboxFilter(label=_("Include stale offers"), method="filter_stale")
+    sold_out = CheckboxFilter(label=_("Include sold-out offers"), method="filter_sold_out")
 
     class Meta:
         model = Offer
@@ -211,6 +287,12 @@ class CatalogFilter(django_filters.FilterSet):
         self.now = now or timezone.now()
         choices = choices or catalog_choices()
         self.gpus, self.providers, self.certifications = choices.gpus, choices.providers, choices.certifications
+        self.rates, self.rates_date = choices.rates, choices.rates_date
+        self.spanning, self.certified, self.region_providers = (
+            choices.spanning,
+            choices.certified,
+            choices.region_providers,
+        )
         self.gpu_ids = {gpu.slug: gpu.id for gpu in self.gpus}
         self.provider_ids = {provider.slug: provider.id for provider in self.providers}
         self.cert_ids = {cert.slug: cert.id for cert in self.certifications}
@@ -222,6 +304,8 @@ class CatalogFilter(django_filters.FilterSet):
         self.filters["cert"].extra["choices"] = lambda: [(cert.slug, cert.name) for cert in self.certifications]
         self.filters["country"].extra["choices"] = country_choices
         self.filters["hq_country"].extra["choices"] = country_choices
+        self.filters["operator_country"].extra["choices"] = country_choices
+        self.form.fields["currency"].choices = [(code, code) for code in self.currency_codes]
 
     def filter_queryset(self, queryset: QuerySet, exclude: Iterable[str] = ()) -> QuerySet:
         """Apply every filter that validated, except those in ``exclude`` (for facet counts).
@@ -234,6 +318,12 @@ class CatalogFilter(django_filters.FilterSet):
             if name in exclude or name not in cleaned:
                 continue
             queryset = filter_.filter(queryset, cleaned[name])
+        if "vendor" not in exclude and not cleaned.get("vendor") and not cleaned.get("gpu"):
+            # The default view is NVIDIA's: leave out the few other vendors' models (a NOT IN that
+            # keeps the price-ordered index scan; an IN of every NVIDIA model would not).
+            others = [gpu.id for gpu in self.gpus if gpu.vendor != GpuModel.Vendor.NVIDIA]
+            if others:
+                queryset = queryset.exclude(gpu_model_id__in=others)
         return queryset
 
     def facet_condition(self, name: str) -> Q | None:
@@ -248,7 +338,7 @@ class CatalogFilter(django_filters.FilterSet):
             case "provider":
                 return Q(provider_id__in=[self.provider_ids[slug] for slug in value])
             case "country":
-                return Q(country__in=value)
+                return self.in_countries(value)
             case "pricing":
                 return Q(pricing_type__in=value)
         raise ValueError(f"{name} is not a counted facet")
@@ -259,11 +349,23 @@ class CatalogFilter(django_filters.FilterSet):
     def filter_gpu(self, queryset, name, value):
         return queryset.filter(self.facet_condition("gpu"))
 
+    def filter_vendor(self, queryset, name, value):
+        return queryset.filter(gpu_model_id__in=[gpu.id for gpu in self.gpus if gpu.vendor in value])
+
     def filter_provider(self, queryset, name, value):
         return queryset.filter(self.facet_condition("provider"))
 
+    def in_countries(self, codes) -> Q:
+        """Offers in one of these countries: their region's, or one their region also spans."""
+        condition = Q(country__in=sorted(codes))
+        spanning = [pk for pk, others in self.spanning.items() if set(others) & set(codes)]
+        return condition | Q(region_id__in=spanning) if spanning else condition
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(self.in_countries(value))
+
     def filter_region_group(self, queryset, name, value):
-        return queryset.filter(country__in=sorted(countries_in_groups(value)))
+        return queryset.filter(self.in_countries(countries_in_groups(value)))
 
     def filter_interconnect(self, queryset, name, value):
         # Either choice within one dimension; both dimensions when both are asked for:
@@ -276,13 +378,39 @@ class CatalogFilter(django_filters.FilterSet):
             queryset = queryset.filter(network__in=networks)
         return queryset
 
+    def operated_from(self, countries: set[str]) -> Q:
+        """Offers of providers whose operator and ultimate parent are both in ``countries``
+        (decided on the approved providers already loaded: no query, no join)."""
+        countries = frozenset(countries)
+        return Q(provider_id__in=[p.id for p in self.providers if p.operated_from(countries)])
+
+    def filter_operator_group(self, queryset, name, value):
+        return queryset.filter(self.operated_from(countries_in_groups(value)))
+
+    def filter_operator_country(self, queryset, name, value):
+        return queryset.filter(self.operated_from(set(value)))
+
     def filter_cert(self, queryset, name, value):
-        # One EXISTS per certification: "holds all of them", and no join that could repeat a row.
-        holders = Provider.certifications.through.objects
-        for slug in value:
-            holds = holders.filter(provider_id=OuterRef("provider_id"), certification_id=self.cert_ids[slug])
-            queryset = queryset.filter(Exists(holds))
-        return queryset
+        # "Holds all of them", each as a record that counts (verified, unexpired: see
+        # catalog_choices) for the whole provider or for the offer's region. Decided on the
+        # holders already loaded, as one condition: the providers holding every one of them for
+        # all their regions, or the regions (of other providers) where each one is held.
+        held = [self.certified.get(self.cert_ids[slug], (frozenset(), frozenset())) for slug in value]
+        providers = frozenset.intersection(*(whole for whole, _regions in held))
+        candidates = frozenset().union(*(regions for _whole, regions in held))
+        regions = [
+            region
+            for region, provider in sorted(self.region_providers.items())
+            if region in candidates
+            and provider not in providers
+            and all(provider in whole or region in named for whole, named in held)
+        ]
+        condition = Q(provider_id__in=sorted(providers))
+        return queryset.filter(condition | Q(region_id__in=regions) if regions else condition)
+
+    def filter_max_price(self, queryset, name, value):
+        bound = normalized_bound(value, self.rates[self.currency])
+        return queryset.filter(price_normalized__lte=bound)
 
     def filter_available_from(self, queryset, name, value):
         end = value + timedelta(weeks=self.cleaned.get("for_weeks") or 1)
@@ -305,11 +433,35 @@ class CatalogFilter(django_filters.FilterSet):
     def filter_stale(self, queryset, name, value):
         return queryset if value else queryset.fresh(self.now)
 
+    def filter_sold_out(self, queryset, name, value):
+        # An unknown count (NULL) is "available": only a published 0 is sold out.
+        return queryset if value else queryset.exclude(nodes_available=0)
+
     @property
     def cleaned(self) -> dict:
         """The values that validated, for the template and the selectors."""
         self.form.is_valid()
         return self.form.cleaned_data
+
+    @property
+    def currency_codes(self) -> list[str]:
+        """The currencies prices can be shown in: the default ones first, then the others with a rate."""
+        first = [code for code in settings.CATALOG_CURRENCIES if code in self.rates]
+        return first + sorted(set(self.rates) - set(first))
+
+    @property
+    def default_currency(self) -> str:
+        return settings.CATALOG_CURRENCY if settings.CATALOG_CURRENCY in self.rates else REFERENCE_CURRENCY
+
+    @property
+    def currency(self) -> str:
+        """The currency prices are shown (and ``max_price`` read) in."""
+        return self.cleaned.get("currency") or self.default_currency
+
+    @property
+    def rate(self) -> Decimal:
+        """Units of the shown currency per unit of the reference currency."""
+        return self.rates[self.currency]
 
     @property
     def sort(self) -> str:
@@ -328,4 +480,6 @@ class CatalogFilter(django_filters.FilterSet):
             value = cleaned.get(name)
             if value not in (None, "", [], False):
                 parts.append(f"{name}={sorted(value) if isinstance(value, list) else value}")
+        if cleaned.get("max_price") is not None:
+            parts.append(f"currency={self.currency}")  # the same figure in another currency filters otherwise
         return "&".join(parts)

@@ -9,15 +9,24 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from marketplace.gpu_names import GpuQuery
+
 
 @dataclass(frozen=True, slots=True)
 class NormalizedRegion:
-    """A location as the provider names it. Empty city/name mean "not given"."""
+    """A location as the provider names it. Empty city/name mean "not given".
+
+    ``country`` is empty when the answer does not state it: the sync then looks the code up in
+    the region mappings (data, edited in the admin), and holds the region's offers back for review
+    when none knows it. ``name`` is the provider's own description ("Virginia, USA"), shown there.
+    ``countries`` are the other countries a region spans, only when the provider says so.
+    """
 
     code: str
-    country: str  # ISO 3166-1 alpha-2, upper case
+    country: str  # ISO 3166-1 alpha-2, upper case; "" when not stated
     city: str = ""
     name: str = ""
+    countries: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is built 3x slower (0.6 s per 100,000 offers)
@@ -25,7 +34,9 @@ class NormalizedOffer:
     """One rentable configuration, in the portal's units: per GPU-hour, whole nodes."""
 
     external_id: str  # the provider's own, stable id for it
-    region: str  # a NormalizedRegion.code, or a region configured on the dashboard
+    # A NormalizedRegion.code, or a region configured on the dashboard; "" only for a sold-out offer
+    # whose API names no location at all (listed once, "location not stated", never in a country).
+    region: str
     gpu_model_raw: str  # the provider's GPU name, mapped through the alias table later
     gpus_per_node: int
     pricing_type: str  # on_demand | spot | reserved
@@ -41,7 +52,21 @@ class NormalizedOffer:
     storage_gb: int | None = None
     gpu_interconnect: str = ""  # nvlink | pcie | ""
     network: str = ""  # infiniband | roce | ethernet | ""
-    gpu_memory_gb: int | None = None  # when the API states it; the catalogue is the reference
+    gpu_memory_gb: int | None = None  # per GPU, when the API states it: a fact the GPU resolver uses
+    gpu_form_factor: str = ""  # sxm | pcie | nvl | superchip | oam | "": when the API states it
+    instance_type: str = ""  # the provider's instance type name, when it has one (a fact too)
+
+    @property
+    def gpu_query(self):
+        """The GPU name and every fact stated about the GPUs, as the resolver takes them."""
+        return GpuQuery(
+            name=self.gpu_model_raw,
+            memory_gb=self.gpu_memory_gb,
+            form_factor=self.gpu_form_factor,
+            interconnect=self.gpu_interconnect,
+            instance_type=self.instance_type,
+            gpus_per_node=self.gpus_per_node,
+        )
 
     @property
     def available(self) -> bool:

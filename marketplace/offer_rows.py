@@ -14,20 +14,24 @@ and checks that the country link and the freshness note still match components/c
 and components/freshness.html, which other pages use.
 """
 
+import math
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from html import escape  # what django.utils.html.escape calls, without its lazy-string check
 
 from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.utils.formats import get_format
+from django.utils.formats import get_format, number_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django_countries.fields import Country
 
 from marketplace.formats import price_text
+from marketplace.fx import PriceDisplay
 from marketplace.models import GpuModel, Offer
 from providers.models import Provider
 
@@ -37,11 +41,12 @@ ROW = (
     '<tr class="offer-row{classes}" data-offer="{pk}">\n'
     "  <td>{gpu}</td>\n"
     "  <td>{provider}</td>\n"
-    '  <td class="location"><span class="place">{country}{city}</span><br><small class="muted">{region}</small></td>\n'
+    '  <td class="location"><span class="place">{country}{city}</span>{spans}<br>'
+    '<small class="muted">{region}</small></td>\n'
     '  <td class="num">{gpus_per_node}</td>\n'
     '  <td><small>{node}<br><span class="muted">{storage}{links}</span></small></td>\n'
-    '  <td class="num price"><strong>{price}</strong>&nbsp;<small>{currency}</small><br>'
-    '<small class="muted">{pricing}{term}</small></td>\n'
+    '  <td class="num price"><strong>{price}</strong>&nbsp;<small>{currency}</small><br>{listed}'
+    '<small class="muted">{pricing}{term}</small>{total}</td>\n'
     # The newline before </td> is the one components/capacity.html ended with: the same bytes.
     '  <td class="num capacity">{capacity}\n</td>\n'
     "  <td><small>{freshness}</small></td>\n"
@@ -49,6 +54,14 @@ ROW = (
     "</tr>\n"
 )
 LINK = '<a href="{url}">{text}</a>'
+# The provider's own price and currency, beside a converted price.
+LISTED = '<small class="listed" title="{title}">{price}&nbsp;{currency}</small><br>'
+# What N GPUs would cost over the chosen term, under the price.
+TOTAL = '<br><small class="total" title="{title}">{text}</small>'
+# The other countries a region spans, as its provider says.
+SPANS = ' <small class="spans" title="{title}">+&nbsp;{codes}</small>'
+# A header row before each pricing type (and term) of a grouped table.
+GROUP = '<tr class="pricing-group"><th colspan="9" scope="rowgroup">{label}</th></tr>\n'
 # components/country.html with link=True short=True.
 COUNTRY_LINK = (
     '<a href="{url}" class="country" title="{name}">'
@@ -67,6 +80,17 @@ FRESHNESS = '<time datetime="{iso}" title="{title}" class="verified">{verified}<
 STALE_MARKER = ' <span class="badge bad stale-marker" title="{title}">{label}</span>'
 
 
+HOURS_PER_MONTH = Decimal(730)  # 365 x 24 / 12
+
+
+@dataclass(frozen=True)
+class TotalSpec:
+    """Show, in each row, what ``gpus`` GPUs (in whole nodes) would cost over ``months``."""
+
+    gpus: int
+    months: int
+
+
 def url_maker(name: str) -> Callable[[object], str]:
     """reverse() for one URL name, done once: the argument of each row then goes in its place.
 
@@ -79,9 +103,14 @@ def url_maker(name: str) -> Callable[[object], str]:
 
 
 class OfferRows:
-    """Renders offer rows in the active language and time zone. Make one per page."""
+    """Renders offer rows in the active language and time zone. Make one per page.
 
-    def __init__(self):
+    With a ``display``, prices are shown in its currency, each beside the provider's own price
+    when that is in another currency; without one, as listed.
+    """
+
+    def __init__(self, display: PriceDisplay | None = None, total: TotalSpec | None = None):
+        self.display, self.total_spec = display, total
         self.offer_url = url_maker("marketplace:offer_detail")
         self.gpu_url = url_maker("marketplace:gpu_detail")
         self.provider_url = url_maker("marketplace:provider_detail")
@@ -106,6 +135,17 @@ class OfferRows:
         self.sold_out = SOLD_OUT.format(label=gettext("Sold out"))
         self.sold_out_of = gettext("0 / %(t)s nodes")
         self.verified = gettext("verified %(ago)s")
+        self.listed_title = escape(gettext("The provider's own price, in its own currency"))
+        self.not_stated = escape(gettext("Location not stated"))
+        self.not_stated_title = escape(
+            gettext("The provider's API lists it in no location: it is in no country search.")
+        )
+        self.spans_title = escape(gettext("The provider says this region spans several countries: %(countries)s"))
+        self.total_title = escape(
+            gettext(
+                "Price per GPU-hour × GPUs in whole nodes × 730 hours a month, over a reserved offer's term at least"
+            )
+        )
         self.stale_marker = STALE_MARKER.format(
             title=gettext("Not verified recently: the provider has not confirmed this offer."), label=gettext("stale")
         )
@@ -116,27 +156,57 @@ class OfferRows:
         self.nodes = cache(self._nodes)
         self.term = cache(self._term)
         self.freshness = cache(self._freshness)
+        self.total_text = cache(self._total_text)
 
-    def render(self, offers: Iterable[Offer]) -> SafeString:
-        return mark_safe("".join(self.row(offer) for offer in offers))  # noqa: S308 (see ROW)
+    def render(self, offers: Iterable[Offer], *, grouped: bool = False) -> SafeString:
+        """The rows; ``grouped`` puts a header row before each pricing type (and reserved term)."""
+        if not grouped:
+            return mark_safe("".join(self.row(offer) for offer in offers))  # noqa: S308 (see ROW)
+        parts, group = [], None
+        for offer in offers:
+            if (offer.pricing_type, offer.min_term_months) != group:
+                group = (offer.pricing_type, offer.min_term_months)
+                parts.append(GROUP.format(label=self.group_label(*group)))
+            parts.append(self.row(offer))
+        return mark_safe("".join(parts))  # noqa: S308 (see ROW)
+
+    def group_label(self, pricing_type: str, months: int | None) -> str:
+        label = self.pricing_labels.get(pricing_type) or escape(pricing_type)
+        if pricing_type == Offer.PricingType.RESERVED and months:
+            label = ngettext("Reserved, %(months)s month term", "Reserved, %(months)s month term", months) % {
+                "months": months
+            }
+        return label
 
     def row(self, offer: Offer) -> str:
         stale = offer.is_stale
         region = offer.region
+        if region is None:
+            return self._row(offer, stale, country=f'<span title="{self.not_stated_title}">{self.not_stated}</span>')
+        return self._row(offer, stale, region=region)
+
+    def _row(self, offer: Offer, stale: bool, *, region=None, country: str = "") -> str:
+        spans = ""
+        if region is not None and region.other_countries:
+            codes = [country.code for country in region.other_countries]
+            spans = SPANS.format(
+                title=self.spans_title % {"countries": escape(", ".join(region.countries))}, codes=", ".join(codes)
+            )
         return ROW.format(
             classes=(" stale" if stale else "") + (" sold-out" if offer.nodes_available == 0 else ""),
             pk=offer.pk,
             gpu=self.gpu(offer.gpu_model),
             provider=self.provider(offer.provider),
-            country=self.country_link(offer.country),
-            city=f" {escape(region.city)}" if region.city else "",
-            region=escape(region.code),
+            country=country or self.country_link(offer.country),
+            city=f" {escape(region.city)}" if region is not None and region.city else "",
+            spans=spans,
+            region=escape(region.code) if region is not None else "",
             gpus_per_node=offer.gpus_per_node,
             node=self.node(offer),
             storage=self.storage(offer),
             links=self.links(offer),
-            price=price_text(offer.price_per_gpu_hour),
-            currency=escape(offer.currency),
+            **self.price(offer),
+            total=self.total(offer),
             pricing=self.pricing_labels.get(offer.pricing_type) or escape(offer.pricing_type),
             term=self.term(offer.min_term_months),
             capacity=self.capacity(offer),
@@ -145,6 +215,42 @@ class OfferRows:
             details_label=self.details_label,
             details=self.details,
         )
+
+    def price(self, offer: Offer) -> dict[str, str]:
+        """The price cell's parts: the price shown, its currency, and the listed price beside it."""
+        display = self.display
+        if display is None or offer.currency == display.currency or offer.price_normalized is None:
+            return {"price": price_text(offer.price_per_gpu_hour), "currency": escape(offer.currency), "listed": ""}
+        shown = display.shown(offer.price_per_gpu_hour, offer.currency, offer.price_normalized)
+        listed = LISTED.format(
+            title=self.listed_title, price=price_text(offer.price_per_gpu_hour), currency=escape(offer.currency)
+        )
+        return {"price": price_text(shown), "currency": escape(display.currency), "listed": listed}
+
+    def _total_text(self, months: int) -> str:
+        return ngettext(
+            "%(total)s %(currency)s for %(gpus)s GPU over %(months)s month",
+            "%(total)s %(currency)s for %(gpus)s GPU over %(months)s months",
+            months,
+        )
+
+    def total(self, offer: Offer) -> str:
+        """What the chosen number of GPUs would cost over the chosen term, in the shown currency."""
+        spec = self.total_spec
+        if spec is None:
+            return ""
+        parts = self.price(offer)
+        price = Decimal(parts["price"])
+        gpus = math.ceil(spec.gpus / offer.gpus_per_node) * offer.gpus_per_node
+        months = max(spec.months, offer.min_term_months or 0)
+        total = (price * gpus * HOURS_PER_MONTH * months).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        text = self.total_text(months) % {
+            "total": number_format(total, decimal_pos=0, use_l10n=True, force_grouping=True),
+            "currency": parts["currency"],
+            "gpus": gpus,
+            "months": months,
+        }
+        return TOTAL.format(title=self.total_title, text=escape(text))
 
     def _gpu(self, gpu: GpuModel) -> str:
         return LINK.format(url=self.gpu_url(gpu.slug), text=f"<strong>{escape(gpu.name)}</strong>")

@@ -17,18 +17,22 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Prefetch, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import Country
 
 from marketplace.country_groups import COUNTRY_GROUPS
-from marketplace.filters import COMMON_GPUS_PER_NODE, CatalogFilter, country_choices
-from marketplace.models import GpuModel, Offer, OfferSnapshot
-from providers.models import Provider, Region
+from marketplace.filters import COMMON_GPUS_PER_NODE, GROUPED_SORTS, SORTS, CatalogFilter, country_choices
+from marketplace.fx import REFERENCE_CURRENCY, PriceDisplay
+from marketplace.models import ExchangeRate, GpuModel, Offer, OfferSnapshot
+from marketplace.offer_rows import TotalSpec
+from providers.models import Provider, ProviderCertification, Region
 
 ROW_RELATIONS = ("provider", "region", "gpu_model")
+# Offer tables outside the catalog list pricing types apart, cheapest first within each.
+GROUPED_ORDER = SORTS["price"]
 # The facets shown with counts, and the offer column each one counts by.
 FACET_COLUMNS = {"gpu": "gpu_model_id", "country": "country", "provider": "provider_id", "pricing": "pricing_type"}
 
@@ -55,6 +59,29 @@ class CatalogResults:
     @property
     def form(self):
         return self.filterset.form
+
+    @property
+    def display(self) -> PriceDisplay:
+        """The currency prices are shown in, with its rate."""
+        return PriceDisplay(self.filterset.currency, self.filterset.rate, self.filterset.rates_date)
+
+    @property
+    def total(self) -> TotalSpec | None:
+        """The "total for N GPUs over M months" each row shows, when asked for (either sets it)."""
+        cleaned = self.filterset.cleaned
+        gpus, months = cleaned.get("total_gpus"), cleaned.get("term_months")
+        if not gpus and not months:
+            return None
+        return TotalSpec(gpus=gpus or cleaned.get("min_gpus") or 1, months=months or 1)
+
+    @property
+    def default_currency(self) -> str:
+        return self.filterset.default_currency
+
+    @property
+    def grouped(self) -> bool:
+        """Rows come grouped by pricing type (the price orders)."""
+        return self.sort in GROUPED_SORTS
 
     @property
     def has_filters(self) -> bool:
@@ -169,12 +196,15 @@ def _catalog_summary_query(*, filterset: CatalogFilter, base: QuerySet) -> Catal
     """
     conditions = {name: q for name in FACET_COLUMNS if (q := filterset.facet_condition(name)) is not None}
     rows = filterset.filter_queryset(base, exclude=FACET_COLUMNS).order_by()
+    # Offers of regions spanning several countries count under each: one more grouping, by region,
+    # only when such regions exist (their rows are few), counted like the country facet.
+    facet_columns = {**FACET_COLUMNS, **({"spanning": "region_id"} if filterset.spanning else {})}
     if len(conditions) >= 2:
         # An offer failing two of the conditions counts nowhere: leave it out of the scan.
         rows = rows.filter(reduce(operator.or_, (_passes(conditions, but=name) for name in conditions)))
     flags = {f"in_{name}": ExpressionWrapper(q, output_field=BooleanField()) for name, q in conditions.items()}
     try:
-        inner, params = rows.values(*FACET_COLUMNS.values(), **flags).query.sql_with_params()
+        inner, params = rows.values(*facet_columns.values(), **flags).query.sql_with_params()
     except EmptyResultSet:  # a filter that can match nothing, e.g. an empty list of values
         return CatalogSummary(total=0, counts={name: {} for name in FACET_COLUMNS})
 
@@ -182,11 +212,14 @@ def _catalog_summary_query(*, filterset: CatalogFilter, base: QuerySet) -> Catal
         tests = [f"in_{name}" for name in names if name in conditions]
         return f"COUNT(*) FILTER (WHERE {' AND '.join(tests)})" if tests else "COUNT(*)"
 
-    counts = ", ".join(counted(other for other in FACET_COLUMNS if other != name) for name in FACET_COLUMNS)
+    counts = ", ".join(
+        counted(other for other in FACET_COLUMNS if other != {"spanning": "country"}.get(name, name))
+        for name in facet_columns
+    )
     select = f"{counts}, {counted(FACET_COLUMNS)}"
     # The SQL below is made of constants and of Django's own compiled query, whose values are
     # passed as parameters: nothing from the request is put into the text.
-    columns = list(FACET_COLUMNS.values())
+    columns = list(facet_columns.values())
     connection = connections[rows.db]
     if connection.vendor == "postgresql":
         sets = ", ".join(f"({column})" for column in columns)
@@ -208,12 +241,17 @@ def _catalog_summary_query(*, filterset: CatalogFilter, base: QuerySet) -> Catal
     total = 0
     for row in result:
         values, facet_counts, matching = row[: len(columns)], row[len(columns) : -1], row[-1]
-        for name, value, count in zip(FACET_COLUMNS, values, facet_counts, strict=True):
-            if value is not None:
-                if count:
-                    by_facet[name][value] = count
-                if name == "pricing":  # every offer has one pricing type: the total, once
-                    total += matching
+        for name, value, count in zip(facet_columns, values, facet_counts, strict=True):
+            if value is None or value == "":  # "": an offer in no stated location counts in no country
+                continue
+            if name == "spanning":
+                for code in filterset.spanning.get(value, ()) if count else ():
+                    by_facet["country"][code] = by_facet["country"].get(code, 0) + count
+                continue
+            if count:
+                by_facet[name][value] = by_facet[name].get(value, 0) + count
+            if name == "pricing":  # every offer has one pricing type: the total, once
+                total += matching
     return CatalogSummary(total=total, counts=by_facet)
 
 
@@ -258,6 +296,8 @@ def _catalog_facets(*, filterset: CatalogFilter, counts: dict[str, dict]) -> dic
         for value, label in Offer.PricingType.choices
     ]
 
+    chosen = selected("vendor")
+    facets["vendor"] = [FacetChoice(value, label, value in chosen) for value, label in GpuModel.Vendor.choices]
     chosen = selected("region_group")
     facets["region_group"] = [
         FacetChoice(group.slug, group.label, group.slug in chosen) for group in COUNTRY_GROUPS.values()
@@ -265,6 +305,16 @@ def _catalog_facets(*, filterset: CatalogFilter, counts: dict[str, dict]) -> dic
     chosen = selected("hq_country")
     hq = sorted({p.hq_country.code for p in filterset.providers} | chosen, key=name)
     facets["hq_country"] = [FacetChoice(code, name(code), code in chosen, country=Country(code)) for code in hq]
+    chosen = selected("operator_group")
+    facets["operator_group"] = [
+        FacetChoice(group.slug, group.label, group.slug in chosen) for group in COUNTRY_GROUPS.values()
+    ]
+    chosen = selected("operator_country")
+    stated = {code for p in filterset.providers for code in p.jurisdictions}
+    facets["operator_country"] = [
+        FacetChoice(code, name(code), code in chosen, country=Country(code))
+        for code in sorted(stated | chosen, key=name)
+    ]
     chosen = selected("gpus_per_node")
     facets["gpus_per_node"] = [
         FacetChoice(str(n), str(n), n in chosen) for n in sorted(set(COMMON_GPUS_PER_NODE) | chosen)
@@ -280,6 +330,18 @@ def _catalog_facets(*, filterset: CatalogFilter, counts: dict[str, dict]) -> dic
 
 
 # --- Offer page -------------------------------------------------------------------------------
+
+
+def price_display(*, currency: str | None = None) -> PriceDisplay:
+    """Prices shown in ``currency`` when the portal has a rate for it, else in the default one
+    (settings.CATALOG_CURRENCY). One small query."""
+    rates = dict(ExchangeRate.objects.values_list("currency", "units_per_eur"))
+    rates[REFERENCE_CURRENCY] = Decimal(1)
+    dates = ExchangeRate.objects.order_by("-rate_date").values_list("rate_date", flat=True)
+    code = (currency or "").upper()
+    if code not in rates:
+        code = settings.CATALOG_CURRENCY if settings.CATALOG_CURRENCY in rates else REFERENCE_CURRENCY
+    return PriceDisplay(currency=code, rate=rates[code], rates_date=dates.first())
 
 
 def offer_get_public(*, pk: int) -> Offer | None:
@@ -314,13 +376,32 @@ def provider_list_public(*, now: datetime | None = None) -> QuerySet[Provider]:
             country_count=Count("offers__country", filter=live, distinct=True),
             last_verified_at=Max("offers__last_verified_at", filter=Q(offers__status=Offer.Status.ACTIVE)),
         )
-        .prefetch_related("certifications")
+        .prefetch_related(_certification_records())
         .order_by("name")
     )
 
 
+def _certification_records(*, regions: bool = False) -> Prefetch:
+    """A provider's certification records with their certification (and regions): one query each."""
+    records = ProviderCertification.objects.select_related("certification").order_by("certification__name", "pk")
+    if regions:
+        records = records.prefetch_related(Prefetch("regions", queryset=Region.objects.order_by("code")))
+    return Prefetch("certification_records", queryset=records)
+
+
 def provider_get_public(*, slug: str) -> Provider | None:
-    return Provider.objects.approved().filter(slug=slug).prefetch_related("certifications").first()
+    provider = Provider.objects.approved().filter(slug=slug)
+    return provider.prefetch_related(_certification_records(regions=True)).first()
+
+
+def offer_certifications(*, offer: Offer) -> list[ProviderCertification]:
+    """The provider's certification records that cover the offer: the whole provider's, and those
+    naming its region; valid or not (their badges say which). One query."""
+    records = ProviderCertification.objects.filter(provider_id=offer.provider_id).select_related("certification")
+    covering = Q(scope=ProviderCertification.Scope.PROVIDER)
+    if offer.region_id:
+        covering |= Q(regions=offer.region_id)
+    return list(records.filter(covering).distinct().order_by("certification__name", "pk"))
 
 
 @dataclass
@@ -351,7 +432,7 @@ def provider_profile(*, provider: Provider, limit: int = 200, now: datetime | No
     return ProviderProfile(
         provider=provider,
         regions=regions,
-        offers=list(offers.select_related(*ROW_RELATIONS).order_by("price_per_gpu_hour", "id")[:limit]),
+        offers=list(offers.select_related(*ROW_RELATIONS).order_by(*GROUPED_ORDER)[:limit]),
         offer_count=stats["count"],
         connections=connections,
         last_sync_at=max(successes, default=None),
@@ -368,7 +449,7 @@ def gpu_list_with_stats(*, now: datetime | None = None) -> QuerySet[GpuModel]:
     return GpuModel.objects.annotate(
         offer_count=Count("offers", filter=live),
         gpus_available=Sum("offers__gpus_available", filter=live, default=0),
-        lowest_price=Min("offers__price_per_gpu_hour", filter=live),
+        lowest_price=Min("offers__price_normalized", filter=live),  # in the reference currency
         country_count=Count("offers__country", filter=live, distinct=True),
     ).order_by("sort_order", "name")
 
@@ -384,37 +465,33 @@ class PriceSpread:
     high: Decimal
 
 
-def gpu_price_spread(*, gpu: GpuModel, now: datetime | None = None) -> list[PriceSpread]:
-    """Min / median / max price per pricing type and currency (prices are not converted)."""
+def gpu_price_spread(*, gpu: GpuModel, display: PriceDisplay, now: datetime | None = None) -> list[PriceSpread]:
+    """Min / median / max price per pricing type, every price shown in ``display``'s currency
+    (converted from the reference currency, or as listed when already in it)."""
     offers = Offer.objects.listed().fresh(now).filter(gpu_model=gpu)
-    prices: dict[tuple[str, str], list[Decimal]] = {}
-    for pricing_type, currency, price in offers.values_list("pricing_type", "currency", "price_per_gpu_hour"):
-        prices.setdefault((pricing_type, currency), []).append(price)
+    prices: dict[str, list[Decimal]] = {}
+    rows = offers.values_list("pricing_type", "price_per_gpu_hour", "currency", "price_normalized")
+    for pricing_type, price, currency, normalized in rows:
+        prices.setdefault(pricing_type, []).append(display.shown(price, currency, normalized))
     labels = dict(Offer.PricingType.choices)
     order = list(labels)
     return [
         PriceSpread(
             pricing_type=pricing_type,
             label=labels.get(pricing_type, pricing_type),
-            currency=currency,
+            currency=display.currency,
             count=len(values),
             low=min(values),
             median=statistics.median(sorted(values)),
             high=max(values),
         )
-        for (pricing_type, currency), values in sorted(
-            prices.items(), key=lambda item: (order.index(item[0][0]) if item[0][0] in order else 99, item[0][1])
-        )
+        for pricing_type, values in sorted(prices.items(), key=lambda item: order.index(item[0]))
     ]
 
 
 def gpu_offers(*, gpu: GpuModel, now: datetime | None = None) -> QuerySet[Offer]:
     return (
-        Offer.objects.listed()
-        .fresh(now)
-        .filter(gpu_model=gpu)
-        .select_related(*ROW_RELATIONS)
-        .order_by("price_per_gpu_hour", "id")
+        Offer.objects.listed().fresh(now).filter(gpu_model=gpu).select_related(*ROW_RELATIONS).order_by(*GROUPED_ORDER)
     )
 
 
@@ -432,7 +509,15 @@ def _capacity() -> dict:
 
 
 def gpu_countries(*, gpu: GpuModel, now: datetime | None = None) -> list[dict]:
-    rows = Offer.objects.listed().fresh(now).filter(gpu_model=gpu).order_by().values("country").annotate(**_capacity())
+    rows = (
+        Offer.objects.listed()
+        .fresh(now)
+        .filter(gpu_model=gpu)
+        .exclude(country="")  # a sold-out offer in no stated location is in no country
+        .order_by()
+        .values("country")
+        .annotate(**_capacity())
+    )
     result = [{**row, "country": Country(row["country"])} for row in rows]
     return sorted(result, key=lambda row: (-row["gpus"], row["country"].name))
 
@@ -461,6 +546,7 @@ def country_list_with_capacity(*, sort: str = "gpus", now: datetime | None = Non
     rows = (
         Offer.objects.listed()
         .fresh(now)
+        .exclude(country="")  # a sold-out offer in no stated location is in no country
         .order_by()
         .values("country")
         .annotate(**_capacity(), providers=Count("provider", distinct=True))
@@ -485,14 +571,21 @@ class CountryCapacity:
 
 def country_capacity(*, country: Country, now: datetime | None = None) -> CountryCapacity:
     now = now or timezone.now()
-    offers = Offer.objects.listed().fresh(now).filter(country=country.code)
+    # The country's offers, and those of regions their provider says also span it.
+    spanning = list(Region.objects.filter(other_countries__contains=country.code).values_list("pk", flat=True))
+    here = Q(country=country.code) | Q(region_id__in=spanning) if spanning else Q(country=country.code)
+    offers = Offer.objects.listed().fresh(now).filter(here)
     by_gpu = list(
         offers.order_by()
         .values("gpu_model__slug", "gpu_model__name", "gpu_model__sort_order")
-        .annotate(**_capacity(), lowest_price=Min("price_per_gpu_hour"))
+        .annotate(**_capacity(), lowest_price=Min("price_normalized"))
         .order_by("gpu_model__sort_order")
     )
-    live = _live_offers("offers__", now) & Q(offers__country=country.code)
+    live = _live_offers("offers__", now) & (
+        Q(offers__country=country.code) | Q(offers__region_id__in=spanning)
+        if spanning
+        else Q(offers__country=country.code)
+    )
     providers = list(
         Provider.objects.approved()
         .annotate(
@@ -508,5 +601,5 @@ def country_capacity(*, country: Country, now: datetime | None = None) -> Countr
         providers=providers,
         headquartered=list(Provider.objects.approved().filter(hq_country=country.code).order_by("name")),
         offers=sum(row["offers"] for row in by_gpu),
-        gpus=sum(row["gpus"] for row in by_gpu),
+        gpus=sum(row["gpus"] or 0 for row in by_gpu),
     )

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from operator import attrgetter
 from typing import Any, Protocol
 
@@ -23,15 +24,21 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from marketplace.currencies import ISO_4217
+from marketplace.fx import EcbRates, ecb_rates_parse, price_normalize
+from marketplace.gpu_names import GpuQuery
 from marketplace.inventory import NormalizedOffer, NormalizedWindow, ParsedInventory
 from marketplace.models import (
     CapacityWindow,
+    ExchangeRate,
     GpuAlias,
     GpuModel,
     GpuNameReview,
+    GpuResolution,
     Offer,
     OfferSnapshot,
     SearchDemand,
+    alias_pins_a_variant,
     normalize_gpu_name,
     verification_lifetime,
 )
@@ -52,10 +59,11 @@ class InventorySource(Protocol):
 
 
 # The columns a sync owns: a difference in any of them makes the offer "updated".
-SYNCED_FIELDS = ("region_id", "country", "gpu_model_id", *Offer.SPEC_FIELDS)
+SYNCED_FIELDS = ("region_id", "country", "gpu_model_id", *Offer.SPEC_FIELDS, "price_normalized")
 # An existing offer as the apply reads it: a tuple, not a model instance (100,000 instances
-# take 135 MB and seconds to build; their tuples 23 MB).
-EXISTING_FIELDS = ("id", "external_id", "status", "source", "sync_connection_id", *SYNCED_FIELDS)
+# take 135 MB and seconds to build; their tuples 23 MB). Its normalized price is not read: with
+# the same price and currency it is the same (a change of rates re-prices every offer at once).
+EXISTING_FIELDS = ("id", "external_id", "status", "source", "sync_connection_id", *SYNCED_FIELDS[:-1])
 PRICE, AVAILABLE = EXISTING_FIELDS.index("price_per_gpu_hour"), EXISTING_FIELDS.index("nodes_available")
 CREATE_FIELDS = (
     "provider_id",
@@ -70,12 +78,35 @@ CREATE_FIELDS = (
     *SYNCED_FIELDS,
 )
 UPDATE_FIELDS = ("status", "source", "sync_connection_id", "last_verified_at", "stale_at", "updated_at", *SYNCED_FIELDS)
+# What an offer states of its GPU, in GpuQuery's order: one resolution per distinct key.
+GPU_QUERY_KEY = attrgetter(
+    "gpu_model_raw", "gpu_memory_gb", "gpu_form_factor", "gpu_interconnect", "instance_type", "gpus_per_node"
+)
 SNAPSHOT_FIELDS = ("offer_id", "recorded_at", "price_per_gpu_hour", "nodes_available")
 CHUNK = 2000  # ids per UPDATE ... WHERE id IN (...), well under SQLite's variable limit
 MAX_WARNINGS = 50
 # The fields a provider may set on an offer; everything else (status, provenance, freshness)
 # is managed by the services.
 OFFER_FIELDS = frozenset({"region", "gpu_model", "external_id", *Offer.SPEC_FIELDS})
+
+
+@dataclass
+class UnresolvedGpu:
+    """A GPU name the resolver could not map, as one sync saw it: for the review queue."""
+
+    status: str  # unknown | ambiguous | contradiction
+    offers: int = 0
+    candidates: set = field(default_factory=set)  # GpuModel ids that fit the facts (ambiguous)
+    facts: list[dict] = field(default_factory=list)  # the distinct facts stated, a few at most
+
+    def add(self, resolution: GpuResolution, count: int) -> None:
+        self.offers += count
+        self.candidates |= {gpu.pk for gpu in resolution.candidates}
+        if resolution.facts not in self.facts and len(self.facts) < MAX_FACTS_SHOWN:
+            self.facts.append(resolution.facts)
+
+
+MAX_FACTS_SHOWN = 10
 
 
 @dataclass
@@ -87,8 +118,10 @@ class InventoryApplyResult:
     skipped: int = 0
     suspicious: bool = False  # withdrawals held back (withdrawals_suspicious)
     warnings: list[str] = field(default_factory=list)
-    # GPU names the alias table does not know -> offers held back, for the review queue.
-    unknown_gpus: dict[str, int] = field(default_factory=dict)
+    # GPU names the resolver could not map -> how, for the review queue (offers held back).
+    unknown_gpus: dict[str, UnresolvedGpu] = field(default_factory=dict)
+    # Region codes no region matched -> offers held back, for the sync's region review queue.
+    unknown_regions: dict[str, int] = field(default_factory=dict)
     # Capacity windows the source lists after the apply; None: it publishes none (feed v1).
     windows: int | None = None
 
@@ -120,8 +153,7 @@ def _offer_set(offer: Offer, fields: dict[str, Any]) -> None:
         raise TypeError(f"not offer fields a provider may set: {sorted(unknown)}")
     for name, value in fields.items():
         setattr(offer, name, value)
-    if offer.region_id:
-        offer.country = offer.region.country  # Offer.save() does it too, but full_clean() comes first
+    offer.country = offer.region.country if offer.region_id else ""  # as Offer.save(), before full_clean()
 
 
 @transaction.atomic
@@ -135,6 +167,7 @@ def offer_create(*, provider: Provider, source: str = Offer.Source.MANUAL, **fie
     if not offer.external_id:
         offer.external_id = offer_external_id_new()
     offer.mark_verified()
+    offer.normalize_price()
     offer.full_clean()
     offer.save()
     snapshots_record([_snapshot_row(offer, offer.last_verified_at)])
@@ -156,6 +189,7 @@ def offer_update(*, offer: Offer, **fields: Any) -> Offer:
         offer.external_id = offer_external_id_new()
     if offer.sync_connection_id is None:
         offer.mark_verified()
+    offer.normalize_price()
     offer.full_clean()
     offer.save()
     if before is None or (offer.price_per_gpu_hour, offer.nodes_available) != tuple(before):
@@ -179,6 +213,7 @@ def offer_availability_update(
         offer.nodes_total = nodes_total
     if price_per_gpu_hour is not KEEP:
         offer.price_per_gpu_hour = price_per_gpu_hour
+        offer.normalize_price()
     offer.status = Offer.Status.ACTIVE
     offer.mark_verified(now)
     offer.full_clean()
@@ -202,6 +237,7 @@ def offer_reactivate(*, offer: Offer) -> Offer:
     offer.status = Offer.Status.ACTIVE
     if offer.sync_connection_id is None:
         offer.mark_verified()
+    offer.normalize_price()
     offer.full_clean()
     offer.save()
     return offer
@@ -419,6 +455,7 @@ IMPORT_SAVED_FIELDS = [
     "country",
     "gpu_model",
     *Offer.SPEC_FIELDS,
+    "price_normalized",
     "status",
     "last_verified_at",
     "stale_at",
@@ -435,9 +472,10 @@ def offers_import_plan(*, provider: Provider, rows: list[ImportRow], lock: bool 
     transaction of offers_import()).
     """
     existing = _offers_by_external_id(provider, [row.values["external_id"] for row in rows], lock=lock)
+    rates = ExchangeRate.objects.units_per_eur()
     plan = ImportPlan()
     for row in rows:
-        planned, errors = _import_row_plan(provider, row, existing.get(row.values["external_id"]))
+        planned, errors = _import_row_plan(provider, row, existing.get(row.values["external_id"]), rates)
         if errors:
             plan.errors += [RowError(row=row.row, column=column, message=str(message)) for column, message in errors]
         else:
@@ -477,7 +515,7 @@ def _offers_by_external_id(provider: Provider, external_ids: list[str], *, lock:
 
 
 def _import_row_plan(
-    provider: Provider, row: ImportRow, existing: Offer | None
+    provider: Provider, row: ImportRow, existing: Offer | None, rates: Mapping
 ) -> tuple[PlannedRow, list[tuple[str, str]]]:
     values = row.values
     offer = existing or Offer(provider=provider, external_id=values["external_id"], source=Offer.Source.CSV)
@@ -498,6 +536,10 @@ def _import_row_plan(
         action = "unchanged"
 
     errors: list[tuple[str, str]] = []
+    try:
+        offer.normalize_price(rates)
+    except ValidationError as error:
+        errors += [(name, message) for name, messages in error.message_dict.items() for message in messages]
     if existing is not None and existing.sync_connection_id and action != "unchanged":
         errors.append(
             (
@@ -518,8 +560,9 @@ def _model_errors(offer: Offer) -> dict[str, list[str]]:
     try:
         # Regions and GPU models come from the provider's own lookups, and ids are checked against
         # the rows and the database by the callers: skip the per-row queries those checks cost.
+        # The currency is checked by normalize_price(), with the rates at hand.
         offer.full_clean(
-            exclude=["provider", "region", "gpu_model", "sync_connection", "external_id"],
+            exclude=["provider", "region", "gpu_model", "sync_connection", "external_id", "currency"],
             validate_unique=False,
             validate_constraints=False,
         )
@@ -620,16 +663,23 @@ def offers_apply_inventory(
     offers = offers if isinstance(offers, list) else list(offers)
     result = InventoryApplyResult()
     stale_at = now + verification_lifetime(connection.interval_seconds)
-    gpu_models = {
-        raw_name: gpu_model and gpu_model.pk
-        for raw_name, gpu_model in GpuAlias.objects.resolve_many(item.gpu_model_raw for item in offers).items()
-    }
+    # One resolution per distinct name and facts (a feed states the same few thousands of times).
+    query_keys = list(map(GPU_QUERY_KEY, offers))
+    queries = {key: GpuQuery(*key) for key in set(query_keys)}
+    resolutions = GpuAlias.objects.resolve_facts(queries.values(), provider=connection.provider)
+    gpu_models = {key: resolutions[query].gpu_model for key, query in queries.items()}
+    gpu_models = {key: gpu_model and gpu_model.pk for key, gpu_model in gpu_models.items()}
+    unresolved: dict[str, UnresolvedGpu] = {}
     region_keys = {code: (region.pk, region.country.code) for code, region in regions.items()}
+    no_location = (None, "")  # a sold-out offer whose API names no location: no region, no country
     existing = {
         row[1]: row
         for row in Offer.objects.filter(provider_id=connection.provider_id).order_by().values_list(*EXISTING_FIELDS)
     }
-    unknown_gpus: Counter[str] = Counter()
+    rates = ExchangeRate.objects.units_per_eur()
+    normalized: dict[tuple, Decimal] = {}  # (price, currency) -> normalized: offers share prices
+    no_rate: Counter[str] = Counter()
+    unknown_gpus: Counter[tuple] = Counter()
     unknown_regions: Counter[str] = Counter()
     foreign: list[str] = []
     duplicates: list[str] = []
@@ -643,11 +693,13 @@ def offers_apply_inventory(
     seen: set[str] = set()
     spec_values = attrgetter(*Offer.SPEC_FIELDS)
     provider_id, current_state = connection.provider_id, (Offer.Status.ACTIVE, Offer.Source.SYNC, connection.pk)
-    for item in offers:
-        gpu_model_id, region_key = gpu_models[item.gpu_model_raw], region_keys.get(item.region)
+    for item, query_key in zip(offers, query_keys, strict=True):
+        gpu_model_id, region_key = gpu_models[query_key], region_keys.get(item.region)
+        if region_key is None and not item.region and item.nodes_available == 0:
+            region_key = no_location
         row = existing.get(item.external_id)
         if gpu_model_id is None:
-            unknown_gpus[item.gpu_model_raw] += 1
+            unknown_gpus[query_key] += 1
             continue
         if region_key is None:
             unknown_regions[item.region] += 1
@@ -661,16 +713,23 @@ def offers_apply_inventory(
         if row is not None and row[4] not in (None, connection.pk):
             foreign.append(item.external_id)
             continue
-        seen.add(item.external_id)
         values = (*region_key, gpu_model_id, *spec_values(item))
-        if row is None:
-            to_create.append((provider_id, item.external_id, *current_state, now, stale_at, now, now, *values))
-            continue
-        if row[2:5] == current_state and row[5:] == values:
+        if row is not None and row[2:5] == current_state and row[5:] == values:
+            seen.add(item.external_id)
             unchanged += 1
             unchanged_ids.append(row[0])
             continue
-        to_update.append((*current_state, now, stale_at, now, *values, row[0]))
+        price_key = (item.price_per_gpu_hour, item.currency)
+        if (price := normalized.get(price_key)) is None:
+            if (rate := rates.get(item.currency)) is None:
+                no_rate[item.currency] += 1
+                continue
+            price = normalized[price_key] = price_normalize(item.price_per_gpu_hour, rate)
+        seen.add(item.external_id)
+        if row is None:
+            to_create.append((provider_id, item.external_id, *current_state, now, stale_at, now, now, *values, price))
+            continue
+        to_update.append((*current_state, now, stale_at, now, *values, price, row[0]))
         if (row[2], row[PRICE], row[AVAILABLE]) != (Offer.Status.ACTIVE, item.price_per_gpu_hour, item.nodes_available):
             to_snapshot.append((row[0], now, item.price_per_gpu_hour, item.nodes_available))
 
@@ -704,10 +763,20 @@ def offers_apply_inventory(
     result.created, result.updated = len(to_create), len(to_update)
     result.unchanged, result.withdrawn = unchanged, 0 if held else len(missing_ids)
     result.skipped = (
-        sum(unknown_gpus.values()) + sum(unknown_regions.values()) + len(foreign) + len(duplicates) + len(invalid)
+        sum(unknown_gpus.values())
+        + sum(unknown_regions.values())
+        + sum(no_rate.values())
+        + len(foreign)
+        + len(duplicates)
+        + len(invalid)
     )
-    result.unknown_gpus = dict(unknown_gpus)
-    result.warnings = _warnings(unknown_gpus, unknown_regions, foreign, duplicates) + invalid
+    for query_key, count in unknown_gpus.items():
+        resolution = resolutions[queries[query_key]]
+        unresolved.setdefault(query_key[0], UnresolvedGpu(status=resolution.status)).add(resolution, count)
+    result.unknown_gpus = unresolved
+    result.unknown_regions = dict(unknown_regions)
+    result.warnings = _warnings(unresolved, unknown_regions, foreign, duplicates) + _no_rate_warnings(no_rate, rates)
+    result.warnings += invalid
     if held:
         result.suspicious = True
         result.warnings.insert(
@@ -754,6 +823,8 @@ def _offer_problem(item: NormalizedOffer) -> str | None:
         return f"{total} nodes in total is not possible"
     if item.pricing_type == Offer.PricingType.RESERVED and not item.min_term_months:
         return "a reserved price needs a minimum term"
+    if item.currency not in ISO_4217:
+        return f'"{item.currency[:10]}" is not an ISO 4217 currency code'
     return None
 
 
@@ -762,16 +833,35 @@ def _chunks(ids: list[int]):
         yield ids[start : start + CHUNK]
 
 
-def _warnings(unknown_gpus: Counter, unknown_regions: Counter, foreign: list[str], duplicates: list[str]) -> list[str]:
-    warnings = [
-        f'Unknown GPU name "{name}" ({count} offer{"s" if count > 1 else ""}): held back until an admin '
-        "maps it to a GPU model."
-        for name, count in sorted(unknown_gpus.items())
+def _gpu_warning(name: str, gpu: UnresolvedGpu) -> str:
+    offers = f"{gpu.offers} offer{'s' if gpu.offers > 1 else ''}"
+    if gpu.status == "ambiguous":
+        return (
+            f'Ambiguous GPU name "{name}" ({offers}): several GPU models fit what the offers state; held back '
+            "until an admin maps it, or state the GPU's memory and form factor (gpu_memory_gb, gpu_form_factor)."
+        )
+    if gpu.status == "contradiction":
+        return (
+            f'GPU name "{name}" ({offers}): the memory or form factor stated fits no model of that name; held back '
+            "until an admin looks at it."
+        )
+    return f'Unknown GPU name "{name}" ({offers}): held back until an admin maps it to a GPU model.'
+
+
+def _warnings(
+    unknown_gpus: Mapping[str, UnresolvedGpu], unknown_regions: Counter, foreign: list[str], duplicates: list[str]
+) -> list[str]:
+    warnings = [_gpu_warning(name, gpu) for name, gpu in sorted(unknown_gpus.items())]
+    warnings += [
+        f'Unknown region "{code}" ({count} offer{"s" if count > 1 else ""}): held back until its country is known: '
+        'declare it in the feed\'s "regions", add it on the dashboard, or wait for an admin to map it.'
+        for code, count in sorted(unknown_regions.items())
+        if code
     ]
     warnings += [
-        f'Unknown region "{code}" ({count} offer{"s" if count > 1 else ""}): declare it in the feed\'s '
-        '"regions" or add it on the dashboard.'
-        for code, count in sorted(unknown_regions.items())
+        f"{count} offer{'s' if count > 1 else ''} with no location and capacity: held back."
+        for code, count in unknown_regions.items()
+        if not code
     ]
     warnings += [
         f'Offer "{external_id}" is synced by another connection of this provider: skipped.' for external_id in foreign
@@ -782,29 +872,46 @@ def _warnings(unknown_gpus: Counter, unknown_regions: Counter, foreign: list[str
     return warnings
 
 
-def gpu_names_unknown_record(*, provider, names: Mapping[str, int], now: datetime) -> None:
-    """Put GPU names the alias table does not know into the admin review queue.
+def _no_rate_warnings(no_rate: Counter, rates: Mapping) -> list[str]:
+    known = ", ".join(sorted(rates))
+    return [
+        f"No exchange rate for {code} ({count} offer{'s' if count > 1 else ''}): held back, since its prices could "
+        f"not be compared with others. Currencies with a rate: {known}."
+        for code, count in sorted(no_rate.items())
+    ]
 
-    ``names`` maps each raw name to the number of offers held back because of it. A name that
-    was resolved once but is unknown again (its alias was deleted) goes back into the queue.
+
+def gpu_names_unknown_record(*, provider, names: Mapping[str, "UnresolvedGpu | int"], now: datetime) -> None:
+    """Put GPU names the resolver could not map into the admin review queue, with their facts.
+
+    ``names`` maps each raw name to how it was unresolved (unknown, ambiguous with its candidates,
+    or contradicting facts) and how many offers are held back because of it (or to that number
+    alone, for an unknown name). A name resolved once
+    but unresolved again (its alias was deleted, or new facts contradict it) goes back into the queue.
     """
     # Spellings that normalize alike ("H9 X", "h9-x") are one entry: their counts add up. In key
     # order, so that concurrent syncs lock the queue's rows in the same order.
-    held: Counter = Counter()
+    merged: dict[str, UnresolvedGpu] = {}
     spelling: dict[str, str] = {}
-    for raw_name, count in sorted(names.items()):
+    for raw_name, gpu in sorted(names.items()):
+        if isinstance(gpu, int):  # a bare count: an unknown name
+            gpu = UnresolvedGpu(status="unknown", offers=gpu)
         key = normalize_gpu_name(raw_name)
-        held[key] += count
+        entry = merged.setdefault(key, UnresolvedGpu(status=gpu.status))
+        entry.offers += gpu.offers
+        entry.candidates |= gpu.candidates
+        entry.facts += [facts for facts in gpu.facts if facts not in entry.facts][: MAX_FACTS_SHOWN - len(entry.facts)]
         spelling.setdefault(key, raw_name)
-    for key, count in sorted(held.items()):
+    for key, gpu in sorted(merged.items()):
         review, _created = GpuNameReview.objects.get_or_create(
             normalized=key, defaults={"raw_name": spelling[key], "first_seen_at": now}
         )
-        review.offers_held = count
+        review.offers_held, review.status, review.facts = gpu.offers, gpu.status, gpu.facts
         review.last_seen_at = now
         review.resolved_at = None
-        review.save(update_fields=["offers_held", "last_seen_at", "resolved_at"])
+        review.save(update_fields=["offers_held", "status", "facts", "last_seen_at", "resolved_at"])
         review.providers.add(provider)
+        review.candidates.set(sorted(gpu.candidates))
 
 
 @transaction.atomic
@@ -812,19 +919,28 @@ def gpu_name_review_resolve(*, review: GpuNameReview, gpu_model: GpuModel, now: 
     """Map a GPU name from the review queue to ``gpu_model``: create the alias (unless the name
     already maps to ``gpu_model``) and mark the review resolved.
 
+    A name that says which model it is gets a global alias. A name that stands for a family of
+    several models ("H100") gets one alias per provider that used it: each provider knows what it
+    sells under it, and no other provider's offers are pinned to that variant.
+
     Raises ValidationError when the name already maps to another GPU model. The held offers are
     listed by the providers' next syncs (sync.services.gpu_name_review_map makes them due now).
     """
-    alias = GpuAlias.objects.filter(normalized=review.normalized).select_related("gpu_model").first()
-    if alias is None:
-        alias = GpuAlias(name=review.raw_name, gpu_model=gpu_model, normalized=review.normalized)
-        alias.full_clean()
-        alias.save()
-    elif alias.gpu_model_id != gpu_model.pk:
-        raise ValidationError(
-            _("“%(name)s” already maps to %(gpu)s (as the alias “%(alias)s”): change that alias instead."),
-            params={"name": review.raw_name, "gpu": alias.gpu_model, "alias": alias.name},
+    global_alias = alias_pins_a_variant(review.raw_name, gpu_model) == []
+    owners = [None] if global_alias else list(review.providers.all())
+    for provider in owners:
+        alias = (
+            GpuAlias.objects.filter(normalized=review.normalized, provider=provider).select_related("gpu_model").first()
         )
+        if alias is None:
+            alias = GpuAlias(name=review.raw_name, gpu_model=gpu_model, provider=provider)
+            alias.full_clean()
+            alias.save()
+        elif alias.gpu_model_id != gpu_model.pk:
+            raise ValidationError(
+                _("“%(name)s” already maps to %(gpu)s (as the alias “%(alias)s”): change that alias instead."),
+                params={"name": review.raw_name, "gpu": alias.gpu_model, "alias": alias.name},
+            )
     review.gpu_model, review.resolved_at = gpu_model, now
     review.save(update_fields=["gpu_model", "resolved_at"])
 
@@ -876,3 +992,43 @@ def search_demand_flush() -> int:
             except IntegrityError:  # another process created it meanwhile
                 rows.update(searches=F("searches") + searches, empty=F("empty") + empty)
     return len(counts)
+
+
+# --- Exchange rates ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exchange_rates_apply(*, rates: EcbRates, now: datetime) -> int:
+    """Store a day of reference rates and re-price, in the reference currency, every offer whose
+    currency's rate changed. Returns how many offers were re-priced.
+
+    Rates older than those stored are ignored (a late or replayed answer never moves the table
+    back in time). A currency missing from ``rates`` keeps its last rate. Set-based: the offers of
+    a changed currency are read as tuples and written with one UPDATE over arrays.
+    """
+    stored = {row.currency: row for row in ExchangeRate.objects.select_for_update()}
+    newest = max((row.rate_date for row in stored.values()), default=None)
+    if newest is not None and rates.rate_date < newest:
+        return 0
+    changed: dict[str, Decimal] = {}
+    for code, rate in sorted(rates.units_per_eur.items()):
+        row = stored.get(code) or ExchangeRate(currency=code)
+        if row.units_per_eur != rate:
+            changed[code] = rate
+        row.units_per_eur, row.rate_date, row.updated_at = rate, rates.rate_date, now
+        row.full_clean()
+        row.save()
+    repriced = 0
+    for code, rate in changed.items():
+        offers = Offer.objects.filter(currency=code).order_by().values_list("price_per_gpu_hour", "id")
+        rows = [(price_normalize(price, rate), pk) for price, pk in offers]
+        rows_update(Offer, ["price_normalized"], rows)
+        repriced += len(rows)
+    return repriced
+
+
+def exchange_rates_refresh(*, client, url: str, now: datetime) -> int:
+    """Fetch the ECB's daily reference rates from ``url`` with ``client`` (the guarded HTTP
+    client) and apply them (exchange_rates_apply). Raises FetchError or RatesError; the table is
+    then left as it was."""
+    return exchange_rates_apply(rates=ecb_rates_parse(client.get(url).content), now=now)

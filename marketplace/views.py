@@ -14,6 +14,11 @@ from portal.http import HtmxHttpRequest
 from portal.lib.db import with_statement_timeout
 
 
+def _display(request: HtmxHttpRequest):
+    """The currency this page shows prices in: ?currency= when the portal has a rate for it."""
+    return selectors.price_display(currency=request.GET.get("currency"))
+
+
 def _wants_fragment(request: HtmxHttpRequest) -> bool:
     """An htmx swap gets the fragment; boosted links and history restores need the page."""
     return bool(request.htmx) and not request.htmx.boosted and not request.htmx.history_restore_request
@@ -74,10 +79,12 @@ def offer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     withdrawn = offer.status == Offer.Status.WITHDRAWN
     context = {
         "offer": offer,
+        "display": _display(request),
         "withdrawn": withdrawn,
         "price_points": price_points,
         "capacity_points": capacity_points,
         "chart_end": offer.updated_at if withdrawn else timezone.now(),
+        "certifications": selectors.offer_certifications(offer=offer),
     }
     # 410 tells crawlers and scripts the offer existed and is gone for good.
     return render(request, "marketplace/offer_detail.html", context, status=410 if withdrawn else 200)
@@ -96,13 +103,15 @@ def provider_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if provider is None:
         raise Http404
     profile = selectors.provider_profile(provider=provider)
-    return render(request, "marketplace/provider_detail.html", {"profile": profile, "provider": provider})
+    context = {"profile": profile, "provider": provider, "display": _display(request)}
+    return render(request, "marketplace/provider_detail.html", context)
 
 
 @require_GET
 @with_statement_timeout
 def gpu_list(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "marketplace/gpu_list.html", {"gpus": selectors.gpu_list_with_stats()})
+    context = {"gpus": selectors.gpu_list_with_stats(), "display": _display(request)}
+    return render(request, "marketplace/gpu_list.html", context)
 
 
 @require_GET
@@ -110,10 +119,12 @@ def gpu_list(request: HtmxHttpRequest) -> HttpResponse:
 def gpu_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     gpu = get_object_or_404(GpuModel, slug=slug)
     page = Paginator(selectors.gpu_offers(gpu=gpu), settings.CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    display = _display(request)
     context = {
         "gpu": gpu,
         "page": page,
-        "spread": selectors.gpu_price_spread(gpu=gpu),
+        "display": display,
+        "spread": selectors.gpu_price_spread(gpu=gpu, display=display),
         "countries": selectors.gpu_countries(gpu=gpu),
     }
     return render(request, "marketplace/gpu_detail.html", context)
@@ -134,4 +145,5 @@ def country_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
     if country is None:
         raise Http404
     capacity = selectors.country_capacity(country=country)
-    return render(request, "marketplace/country_detail.html", {"country": country, "capacity": capacity})
+    context = {"country": country, "capacity": capacity, "display": _display(request)}
+    return render(request, "marketplace/country_detail.html", context)

@@ -216,11 +216,13 @@ else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "GPU Marketplace <noreply@localhost>")
 
+# Load balancers and Prometheus often ask over plain HTTP inside the network: answered, not
+# redirected to HTTPS (production's SECURE_REDIRECT_EXEMPT).
+PLAIN_HTTP_PATHS = [r"^healthz$", r"^metrics$"]
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    # Load balancers often probe over plain HTTP: answer them rather than redirect.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = PLAIN_HTTP_PATHS
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
@@ -304,6 +306,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-alerts": {"task": "deals.tasks.alerts_send_task", "schedule": schedule(300)},
     "expire-requests": {"task": "deals.tasks.requests_expire_task", "schedule": schedule(3600)},
     "expire-quotes": {"task": "deals.tasks.quotes_expire_task", "schedule": schedule(3600)},
+    # Providers are e-mailed 30 days before a verified certification expires (once per date).
+    "certification-expiry-notify": {
+        "task": "providers.tasks.certification_expiry_notify_task",
+        "schedule": schedule(env_int("CERTIFICATION_EXPIRY_CHECK_EVERY_SECONDS", 24 * 3600)),
+    },
 }
 
 # --- Marketplace rules ----------------------------------------------------------------------
@@ -320,6 +327,10 @@ MAX_QUERY_STRING_BYTES = env_int("MAX_QUERY_STRING_BYTES", 2048)
 MAX_VALUES_PER_PARAMETER = env_int("MAX_VALUES_PER_PARAMETER", 50)
 # PostgreSQL cancels a public page's query after this (ms; 0: no limit); the page answers 503.
 CATALOG_STATEMENT_TIMEOUT_MS = env_int("CATALOG_STATEMENT_TIMEOUT_MS", 5000)
+# The currency the catalog shows prices in when none is chosen, and those offered first in its
+# currency menu (then every other currency with an exchange rate).
+CATALOG_CURRENCY = env_str("CATALOG_CURRENCY", "USD")
+CATALOG_CURRENCIES = env_list("CATALOG_CURRENCIES", "USD,EUR")
 # How long the catalog's facet counts, total and choice lists may be reused (0: never); the rows
 # are always live. See docs/performance.md.
 CATALOG_CACHE_SECONDS = env_int("CATALOG_CACHE_SECONDS", 30)
@@ -345,6 +356,19 @@ DEMAND_FLUSH_SECONDS = env_int("DEMAND_FLUSH_SECONDS", 30)
 REQUESTS_MAX_OPEN_PER_DEVELOPER = env_int("REQUESTS_MAX_OPEN_PER_DEVELOPER", 5)
 # At most one alert e-mail per saved search this often (seconds): a digest of what matched.
 ALERT_DIGEST_SECONDS = env_int("ALERT_DIGEST_SECONDS", 3600)
+# --- Exchange rates (marketplace/fx.py) -------------------------------------------------------
+# Production fetches the ECB's daily reference rates (a periodic task, below); the demo and the
+# tests use the snapshot that migrations load, with no network.
+FX_FETCH_ENABLED = env_bool("FX_FETCH_ENABLED", PRODUCTION)
+FX_RATES_URL = env_str("FX_RATES_URL", "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml")
+FX_REFRESH_EVERY_SECONDS = env_int("FX_REFRESH_EVERY_SECONDS", 3 * 3600)
+# Rates older than this many days are flagged as stale (the ECB skips weekends and holidays).
+FX_STALE_AFTER_DAYS = env_int("FX_STALE_AFTER_DAYS", 4)
+if FX_FETCH_ENABLED:
+    CELERY_BEAT_SCHEDULE["exchange-rates-refresh"] = {
+        "task": "marketplace.tasks.exchange_rates_refresh_task",
+        "schedule": schedule(FX_REFRESH_EVERY_SECONDS),
+    }
 
 # --- Sync engine ----------------------------------------------------------------------------
 SYNC_CONNECT_TIMEOUT = float(env_str("SYNC_CONNECT_TIMEOUT", "5"))

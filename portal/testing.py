@@ -21,7 +21,7 @@ from django.db import connection
 from django.urls import reverse
 
 from marketplace.models import GpuModel, Offer
-from providers.models import Membership, Provider, Region
+from providers.models import Certification, Membership, Provider, ProviderCertification, Region
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 (test personas only)
 
@@ -61,6 +61,29 @@ def database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def migrate(targets=None):
+    """Migrate the test database to ``targets`` (older migrations, for migration tests; None: every
+    app's latest) and return the apps of that state. Use the ``latest_schema_after`` fixture to
+    come back."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    targets = targets or executor.loader.graph.leaf_nodes()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+# The statement timeout of public pages (portal/lib/db.py) on PostgreSQL: one set_config, and the
+# savepoint its transaction becomes inside a test's. A constant, whatever the page: not counted.
+TIMEOUT_SETUP = ("SAVEPOINT", "RELEASE SAVEPOINT", "SELECT set_config('statement_timeout'")
+
+
+def queries_counted(captured: list[dict]) -> int:
+    """The queries of a CaptureQueriesContext a page costs, its statement timeout's setup left out."""
+    return sum(1 for query in captured if not query["sql"].startswith(TIMEOUT_SETUP))
+
+
 def admin_url(model, view: str, *args) -> str:
     """The URL of one of the admin's pages for ``model``: changelist, add, change (with a pk)..."""
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
@@ -79,6 +102,27 @@ def make_provider(name: str, country: str, owner: User | None = None, **extra) -
     if owner:
         Membership.objects.create(user=owner, provider=provider, role=Membership.Role.OWNER)
     return provider
+
+
+def certify(
+    provider: Provider, slug: str, *, verified: bool = True, valid_until=None, regions=(), **extra
+) -> ProviderCertification:
+    """A certification record of ``provider``: verified and valid for a year unless told otherwise;
+    scoped to ``regions`` when some are given."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    record = ProviderCertification.objects.create(
+        provider=provider,
+        certification=Certification.objects.get(slug=slug),
+        scope=ProviderCertification.Scope.REGIONS if regions else ProviderCertification.Scope.PROVIDER,
+        valid_until=valid_until or timezone.localdate() + timedelta(days=365),
+        verified_at=timezone.now() if verified else None,
+        **extra,
+    )
+    record.regions.set(regions)
+    return record
 
 
 def make_offer(provider: Provider, region: Region, gpu: str = "h100-sxm", **extra) -> Offer:

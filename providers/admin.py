@@ -1,12 +1,15 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
 from providers import services
-from providers.models import Certification, Membership, Provider, Region
+from providers.models import Certification, Membership, Provider, ProviderCertification, Region
 
 
 def provider_count(model, **filters) -> Subquery:
@@ -25,19 +28,54 @@ class MembershipInline(admin.TabularInline):
 class RegionInline(admin.TabularInline):
     model = Region
     extra = 0
-    fields = ["code", "name", "country", "city"]
+    fields = ["code", "name", "country", "other_countries", "city"]
+
+
+class ProviderCertificationInline(admin.TabularInline):
+    """The provider's records, to read; they are edited and verified on their own admin page."""
+
+    model = ProviderCertification
+    extra = 0
+    fields = ["certification", "scope", "issuer", "certificate_id", "valid_until", "verified_at"]
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Provider)
 class ProviderAdmin(SimpleHistoryAdmin):
     # marketplace/admin.py adds the offer counts to this admin (this app does not know offers).
     list_display = ["name", "slug", "hq_country", "status", "region_count", "created_at"]
-    list_filter = ["status", ("hq_country", CountryFilter), "certifications"]
-    search_fields = ["name", "slug", "website", "contact_email"]
+    list_filter = [
+        "status",
+        ("hq_country", CountryFilter),
+        ("incorporation_country", CountryFilter),
+        ("parent_country", CountryFilter),
+    ]
+    search_fields = ["name", "slug", "website", "contact_email", "legal_entity", "parent_name"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["certifications"]
     readonly_fields = ["created_at", "approved_by", "approved_at"]
-    inlines = [MembershipInline, RegionInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "status", "hq_country", "website", "contact_email", "description"]}),
+        (
+            _("Sovereignty facts"),
+            {
+                "fields": [
+                    "legal_entity",
+                    "incorporation_country",
+                    "parent_name",
+                    "parent_country",
+                    "dpa_offered",
+                    "dpa_url",
+                ]
+            },
+        ),
+        (None, {"fields": ["created_at", "approved_by", "approved_at"]}),
+    ]
+    inlines = [MembershipInline, RegionInline, ProviderCertificationInline]
     actions = ["approve", "suspend"]
 
     def get_queryset(self, request):
@@ -92,3 +130,97 @@ class CertificationAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+class CertificationStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("valid", _("Valid")), ("unverified", _("Not verified")), ("expired", _("Expired"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "valid":
+            return queryset.valid(today)
+        if self.value() == "expired":
+            return queryset.filter(valid_until__lt=today)
+        if self.value() == "unverified":
+            return queryset.exclude(valid_until__lt=today).exclude(pk__in=queryset.valid(today).values("pk"))
+        return queryset
+
+
+class ProviderCertificationForm(forms.ModelForm):
+    class Meta:
+        model = ProviderCertification
+        fields = [
+            "provider",
+            "certification",
+            "scope",
+            "regions",
+            "issuer",
+            "certificate_id",
+            "valid_until",
+            "evidence_url",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        provider, scope, regions = cleaned.get("provider"), cleaned.get("scope"), cleaned.get("regions")
+        if scope == ProviderCertification.Scope.PROVIDER and regions:
+            self.add_error("regions", _("A certification of the whole provider names no regions."))
+        elif scope == ProviderCertification.Scope.REGIONS and regions is not None and not regions:
+            self.add_error("regions", _("Name the regions the certification covers."))
+        elif provider and regions and any(region.provider_id != provider.pk for region in regions):
+            self.add_error("regions", _("Only the provider's own regions can be named."))
+        return cleaned
+
+
+@admin.register(ProviderCertification)
+class ProviderCertificationAdmin(admin.ModelAdmin):
+    """Certification records: an admin checks the evidence, then marks them verified."""
+
+    form = ProviderCertificationForm
+
+    list_display = [
+        "provider",
+        "certification",
+        "scope",
+        "issuer",
+        "certificate_id",
+        "valid_until",
+        "state_badge",
+        "evidence",
+    ]
+    list_filter = [CertificationStateFilter, "certification", "scope"]
+    search_fields = ["provider__name", "certification__name", "issuer", "certificate_id"]
+    autocomplete_fields = ["provider", "regions"]
+    list_select_related = ["provider", "certification"]
+    readonly_fields = ["verified_at", "verified_by", "expiry_notified_at", "created_at"]
+    actions = ["verify", "unverify"]
+
+    @admin.display(description=_("state"))
+    def state_badge(self, record: ProviderCertification) -> str:
+        return {"valid": _("Valid"), "expired": _("Expired"), "unverified": _("Not verified")}[record.state()]
+
+    @admin.display(description=_("evidence"))
+    def evidence(self, record: ProviderCertification) -> str:
+        if not record.evidence_url:
+            return "—"
+        return format_html(
+            '<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', record.evidence_url, _("open")
+        )
+
+    def save_model(self, request, obj, form, change):
+        # An admin's edit keeps the verification; the regions are saved next, by save_related.
+        services.certification_record_save(record=obj, by_admin=True)
+
+    @admin.action(description=_("Mark as verified (evidence checked)"), permissions=["change"])
+    def verify(self, request, queryset):
+        count = services.certification_records_verify(records=queryset, user=request.user)
+        self.message_user(request, ngettext("%d record verified.", "%d records verified.", count) % count)
+
+    @admin.action(description=_("Mark as not verified"), permissions=["change"])
+    def unverify(self, request, queryset):
+        count = queryset.exclude(verified_at=None).update(verified_at=None, verified_by=None)
+        self.message_user(request, ngettext("%d record unverified.", "%d records unverified.", count) % count)

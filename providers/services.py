@@ -1,18 +1,35 @@
-"""Writes on providers as businesses: applying to list one, and its regions.
+"""Writes on providers as businesses: applying to list one, its sovereignty facts, its
+certification records and its regions.
 
 Every service validates with ``full_clean()`` before saving, so a rule broken here fails the same
 way whether the call comes from a form, a feed or a shell. Offers are written by
 marketplace/services.py, sync connections by sync/services.py.
 """
 
+import logging
+import textwrap
 from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
-from providers.models import Certification, Membership, Provider, Region
+from providers.models import Certification, Membership, Provider, ProviderCertification, Region
+
+logger = logging.getLogger(__name__)
+
+# The facts a provider states about who operates it (Provider's sovereignty fields).
+FACT_FIELDS = ("legal_entity", "incorporation_country", "parent_name", "parent_country", "dpa_offered", "dpa_url")
+# A certification's provider is e-mailed this many days before it expires.
+CERTIFICATION_EXPIRY_NOTICE_DAYS = 30
 
 
 def _unique_slug(name: str) -> str:
@@ -62,12 +79,18 @@ def provider_apply(
     contact_email: str = "",
     description: str = "",
     certifications: Iterable[Certification] = (),
+    **facts,
 ) -> Provider:
     """Create a provider pending approval, owned by ``user``.
 
     Nothing of a pending provider is public (the catalog lists approved providers only), but its
-    owner can already prepare regions, offers and connections on the dashboard.
+    owner can already prepare regions, offers and connections on the dashboard. ``facts`` are its
+    sovereignty facts (FACT_FIELDS); the ``certifications`` it claims become records of the whole
+    provider that count once an admin has checked their evidence and verified them.
     """
+    unknown = set(facts) - set(FACT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown provider facts: {sorted(unknown)}")
     provider = Provider(
         name=name,
         slug=_unique_slug(name),
@@ -76,12 +99,137 @@ def provider_apply(
         contact_email=contact_email,
         description=description,
         status=Provider.Status.PENDING,
+        **facts,
     )
     provider.full_clean()
     provider.save()
-    provider.certifications.set(certifications)
+    ProviderCertification.objects.bulk_create(
+        ProviderCertification(provider=provider, certification=certification) for certification in certifications
+    )
     Membership.objects.create(user=user, provider=provider, role=Membership.Role.OWNER)
     return provider
+
+
+# --- Sovereignty facts and certification records ------------------------------------------
+
+
+def provider_facts_update(*, provider: Provider, **facts) -> Provider:
+    """Change who the provider says operates it: legal entity, countries, data processing agreement."""
+    unknown = set(facts) - set(FACT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown provider facts: {sorted(unknown)}")
+    for name, value in facts.items():
+        setattr(provider, name, value)
+    provider.full_clean()
+    provider.save(update_fields=list(facts))
+    return provider
+
+
+@transaction.atomic
+def certification_record_save(
+    *, record: ProviderCertification, regions: Iterable[Region] | None = None, by_admin: bool = False
+) -> ProviderCertification:
+    """Create or change a certification record.
+
+    A provider's own edit (``by_admin`` False) makes it unverified again: an admin must check the
+    evidence of what it now says. A new validity date re-arms the expiry e-mail. Regions are kept
+    only for a record scoped to named regions, and must be the provider's own.
+    """
+    previous = ProviderCertification.objects.filter(pk=record.pk).first() if record.pk else None
+    if not by_admin:
+        record.verified_at, record.verified_by = None, None
+    if previous is None or previous.valid_until != record.valid_until:
+        record.expiry_notified_at = None
+    region_list = list(regions) if regions is not None else None
+    if record.scope == ProviderCertification.Scope.REGIONS:
+        if region_list is not None and not region_list:
+            raise ValidationError({"regions": gettext("Name the regions the certification covers.")})
+        if region_list and any(region.provider_id != record.provider_id for region in region_list):
+            raise ValidationError({"regions": gettext("Only the provider's own regions can be named.")})
+    record.full_clean()
+    record.save()
+    if record.scope == ProviderCertification.Scope.PROVIDER:
+        record.regions.clear()
+    elif region_list is not None:
+        record.regions.set(region_list)
+    return record
+
+
+def certification_record_delete(*, record: ProviderCertification) -> None:
+    record.delete()
+
+
+def certification_records_verify(*, records: QuerySet, user: User, now: datetime | None = None) -> int:
+    """Mark records verified by ``user`` (an admin who checked their evidence); returns how many.
+
+    A record with no validity date is not verified: a certification that counts has an end date.
+    """
+    now = now or timezone.now()
+    return records.filter(verified_at__isnull=True, valid_until__isnull=False).update(verified_at=now, verified_by=user)
+
+
+def certification_expiry_notify(*, today: date | None = None) -> int:
+    """E-mail providers whose verified certifications expire within 30 days, once per validity date.
+
+    Returns the number of records notified. Run daily (sync beat schedule: providers.tasks).
+    """
+    today = today or timezone.localdate()
+    due = (
+        ProviderCertification.objects.valid(today)
+        .filter(valid_until__lte=today + timedelta(days=CERTIFICATION_EXPIRY_NOTICE_DAYS), expiry_notified_at=None)
+        .select_related("provider", "certification")
+        .order_by("provider_id", "valid_until")
+    )
+    notified = 0
+    for record in due:
+        # Claim the record first: two workers running the task at once send one message.
+        claimed = ProviderCertification.objects.filter(pk=record.pk, expiry_notified_at=None)
+        if not claimed.update(expiry_notified_at=timezone.now()):
+            continue
+        try:
+            _certification_expiry_mail(record, today)
+        except OSError:  # SMTP errors included: the others are still mailed, this one is retried next time
+            logger.exception("certification %s: the expiry e-mail failed", record.pk)
+            ProviderCertification.objects.filter(pk=record.pk).update(expiry_notified_at=None)
+            continue
+        notified += 1
+    return notified
+
+
+def _certification_expiry_mail(record: ProviderCertification, today: date) -> int:
+    provider = record.provider
+    owners = Membership.objects.filter(provider=provider, role=Membership.Role.OWNER, user__is_active=True)
+    addresses = [provider.contact_email, *owners.values_list("user__email", flat=True)]
+    recipients = list({address.lower(): address for address in addresses if address}.values())
+    if not recipients:
+        logger.warning("certification %s expires soon, but %s has no e-mail address", record.pk, provider.slug)
+        return 0
+    link = settings.SITE_URL.rstrip("/") + reverse("dashboard:sovereignty", args=[provider.slug])
+    values = {
+        "certification": record.certification.name,
+        "provider": provider.name,
+        "date": record.valid_until.isoformat(),
+        "days": (record.valid_until - today).days,
+        "link": link,
+    }
+    subject = gettext("%(certification)s of %(provider)s expires on %(date)s") % values
+    paragraphs = [
+        gettext("Hello,"),
+        gettext(
+            "The %(certification)s certification of %(provider)s, as recorded on the marketplace, is valid "
+            "until %(date)s (in %(days)s days). After that date the catalog no longer counts it: it is left "
+            "out of the certification filter and its badge says it has expired."
+        ),
+        gettext(
+            "Once it is renewed, enter the new validity date, certificate id and evidence link on your "
+            "dashboard; an administrator verifies them again:"
+        ),
+        "    %(link)s",
+    ]
+    body = "\n\n".join(
+        text % values if text.startswith("    ") else textwrap.fill(text % values, width=78) for text in paragraphs
+    )
+    return send_mail(subject, body, None, recipients)
 
 
 # --- Regions -------------------------------------------------------------------------------
@@ -107,24 +255,45 @@ def region_update(*, region: Region, code: str, country: str, city: str = "", na
 def regions_upsert(*, provider: Provider, regions: Iterable) -> dict[str, Region]:
     """Create or update the regions an inventory declares; return all the provider's regions by code.
 
-    ``regions`` have a ``code``, a ``country`` (ISO 3166-1 alpha-2), a ``city`` and a ``name``
-    (marketplace.inventory.NormalizedRegion); fields left empty keep what the dashboard has.
+    ``regions`` have a ``code``, a ``country`` (ISO 3166-1 alpha-2), a ``city``, a ``name`` and the
+    ``countries`` it also spans (marketplace.inventory.NormalizedRegion); city and name left empty
+    keep what the dashboard has. A region without a country is left out: nobody said where it is.
     """
     existing = {region.code: region for region in Region.objects.filter(provider=provider)}
     created, changed = [], []
     for item in regions:
+        if not item.country:
+            continue  # a location the answer does not place: a region is never made up for it
+        others = [code for code in dict.fromkeys(getattr(item, "countries", ()) or ()) if code != item.country]
         region = existing.get(item.code)
         if region is None:
-            region = Region(provider=provider, code=item.code, country=item.country, city=item.city, name=item.name)
+            region = Region(
+                provider=provider,
+                code=item.code,
+                country=item.country,
+                other_countries=others,
+                city=item.city,
+                name=item.name,
+            )
             created.append(region)
             existing[item.code] = region
             continue
-        wanted = {"country": item.country, "city": item.city or region.city, "name": item.name or region.name}
-        current = {"country": region.country.code, "city": region.city, "name": region.name}
+        wanted = {
+            "country": item.country,
+            "other_countries": others,
+            "city": item.city or region.city,
+            "name": item.name or region.name,
+        }
+        current = {
+            "country": region.country.code,
+            "other_countries": [country.code for country in region.other_countries],
+            "city": region.city,
+            "name": region.name,
+        }
         if wanted != current:
             for name, value in wanted.items():
                 setattr(region, name, value)
             changed.append(region)
     Region.objects.bulk_create(created)
-    Region.objects.bulk_update(changed, ["country", "city", "name"])
+    Region.objects.bulk_update(changed, ["country", "other_countries", "city", "name"])
     return existing

@@ -1,5 +1,6 @@
 """Admin for syncs: connections (through the same services as the dashboard), runs (a read-only
-log), and the review queue of GPU names the catalogue does not know."""
+log), the review queue of GPU names the catalogue cannot resolve, the region mappings (data) and
+the review queue of region codes nothing places."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -11,12 +12,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from django_countries.filters import CountryFilter
 
 from marketplace.models import GpuAlias, GpuModel, GpuNameReview
 from portal.admin import ServiceFormAdmin
 from sync import services
 from sync.forms import ConnectionSettingsForm
-from sync.models import SyncConnection, SyncRun
+from sync.models import RegionMapping, RegionReview, SyncConnection, SyncRun
 
 
 class SyncConnectionAdminForm(ConnectionSettingsForm):
@@ -180,8 +183,8 @@ class GpuNameReviewForm(forms.ModelForm):
         labels = {"gpu_model": _("Map to GPU model")}
         help_texts = {
             "gpu_model": _(
-                "Saving creates an alias from this name to the model; the providers' connections then sync "
-                "at once and the held offers are listed."
+                "Saving creates an alias from this name to the model (only for the providers listed when the "
+                "name stands for several models); their connections then sync at once and the held offers are listed."
             )
         }
 
@@ -189,13 +192,28 @@ class GpuNameReviewForm(forms.ModelForm):
         gpu_model = self.cleaned_data["gpu_model"]
         if gpu_model is None:
             raise ValidationError(_("Choose the GPU model this name stands for."))
-        clash = GpuAlias.objects.filter(normalized=self.instance.normalized).select_related("gpu_model").first()
+        clash = GpuAlias.objects.filter(normalized=self.instance.normalized, provider=None)
+        clash = clash.select_related("gpu_model").first()
         if clash and clash.gpu_model_id != gpu_model.pk:
             raise ValidationError(
                 _("“%(name)s” already maps to %(gpu)s (as the alias “%(alias)s”): change that alias instead."),
                 params={"name": self.instance.raw_name, "gpu": clash.gpu_model, "alias": clash.name},
             )
         return gpu_model
+
+
+def _facts_text(facts: dict) -> str:
+    parts = []
+    if facts.get("memory_gb"):
+        parts.append(_("%(n)s GB per GPU") % {"n": facts["memory_gb"]})
+    if facts.get("form_factor"):
+        parts.append(_("form factor %(form)s") % {"form": facts["form_factor"]})
+    if facts.get("memory_type"):
+        parts.append(facts["memory_type"])
+    if facts.get("nvlink_gpus"):
+        parts.append(_("NVLink across %(n)s GPUs") % {"n": facts["nvlink_gpus"]})
+    parts += facts.get("conflicts", [])
+    return ", ".join(str(part) for part in parts)
 
 
 class MapToGpuModelForm(forms.Form):
@@ -210,6 +228,8 @@ class GpuNameReviewAdmin(admin.ModelAdmin):
     form = GpuNameReviewForm
     list_display = [
         "raw_name",
+        "status",
+        "facts_display",
         "provider_names",
         "offers_held",
         "first_seen_at",
@@ -217,12 +237,15 @@ class GpuNameReviewAdmin(admin.ModelAdmin):
         "is_resolved",
         "gpu_model",
     ]
-    list_filter = [ResolvedFilter]
+    list_filter = [ResolvedFilter, "status"]
     search_fields = ["raw_name", "normalized", "providers__name"]
     list_select_related = ["gpu_model"]
     readonly_fields = [
         "raw_name",
         "normalized",
+        "status",
+        "facts_display",
+        "candidate_names",
         "provider_names",
         "offers_held",
         "first_seen_at",
@@ -234,7 +257,17 @@ class GpuNameReviewAdmin(admin.ModelAdmin):
     actions = ["map_to_gpu_model"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("providers")
+        return super().get_queryset(request).prefetch_related("providers", "candidates")
+
+    @admin.display(description=_("facts stated"))
+    def facts_display(self, obj: GpuNameReview) -> str:
+        """What the offers said of their GPUs: "80 GB, sxm, NVLink across 8 GPUs"; one line per combination."""
+        lines = [_facts_text(facts) for facts in obj.facts or []]
+        return "; ".join(line for line in lines if line) or _("no memory, form factor or interconnect stated")
+
+    @admin.display(description=_("models that fit"))
+    def candidate_names(self, obj: GpuNameReview) -> str:
+        return ", ".join(gpu.name for gpu in obj.candidates.all()) or "-"
 
     def has_add_permission(self, request):
         return False  # names come from syncs
@@ -298,3 +331,81 @@ class GpuNameReviewAdmin(admin.ModelAdmin):
             "“%(name)s” now maps to %(gpu)s; %(count)d connections sync now to list the held offers.",
             due,
         ) % {"name": review.raw_name, "gpu": gpu_model, "count": due}
+
+
+# --- Regions: where each API's region codes are (data), and the codes nothing places yet -----------
+
+
+@admin.register(RegionMapping)
+class RegionMappingAdmin(admin.ModelAdmin):
+    """Where a provider API's region codes are, when its answers do not say. Editing one takes
+    effect at the next sync of every connection of that kind, without a deploy."""
+
+    list_display = ["kind", "code", "country", "other_countries", "city", "name", "source"]
+    list_filter = ["kind", ("country", CountryFilter)]
+    search_fields = ["code", "name", "city", "source"]
+
+
+class RegionReviewForm(forms.ModelForm):
+    """The change form places the region: its country (and city), and the other countries it
+    spans only when the provider's own description says so."""
+
+    country = CountryField().formfield(label=_("Country"), required=True)
+    city = forms.CharField(label=_("City"), required=False, max_length=120)
+    other_countries = CountryField(multiple=True).formfield(
+        label=_("Other countries"),
+        required=False,
+        help_text=_("Only when the provider's description says the region spans several countries."),
+    )
+
+    class Meta:
+        model = RegionReview
+        fields: list[str] = []
+
+
+@admin.register(RegionReview)
+class RegionReviewAdmin(admin.ModelAdmin):
+    """Map each region code nothing places to where its provider says it is; the held offers appear
+    at the connections' next sync."""
+
+    form = RegionReviewForm
+    list_display = ["code", "kind", "description", "provider_names", "offers_held", "last_seen_at", "is_resolved"]
+    list_filter = [ResolvedFilter, "kind"]
+    search_fields = ["code", "description", "providers__name"]
+    readonly_fields = ["kind", "code", "description", "provider_names", "offers_held", "first_seen_at", "last_seen_at"]
+    fields = [*readonly_fields, "country", "city", "other_countries"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("providers")
+
+    def has_add_permission(self, request):
+        return False  # codes come from syncs
+
+    @admin.display(description=_("providers"))
+    def provider_names(self, obj: RegionReview) -> str:
+        return ", ".join(provider.name for provider in obj.providers.all())
+
+    @admin.display(description=_("resolved"), boolean=True, ordering="resolved_at")
+    def is_resolved(self, obj: RegionReview) -> bool:
+        return obj.resolved_at is not None
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        due = services.region_review_map(
+            review=obj,
+            country=data["country"],
+            city=data["city"],
+            other_countries=tuple(data["other_countries"] or ()),
+            source=_("Mapped in the admin from the provider's description: %(description)s")
+            % {"description": obj.description or obj.code},
+            now=timezone.now(),
+        )
+        message = ngettext(
+            "“%(code)s” is in %(country)s now; %(count)d connection syncs now to list the held offers.",
+            "“%(code)s” is in %(country)s now; %(count)d connections sync now to list the held offers.",
+            due,
+        ) % {"code": obj.code, "country": data["country"], "count": due}
+        self.message_user(request, message, messages.SUCCESS)
+
+    def save_related(self, request, form, formsets, change):
+        pass

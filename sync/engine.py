@@ -40,6 +40,7 @@ from providers.selectors import provider_contact_addresses
 from sync.adapters.base import AdapterError
 from sync.adapters.registry import get_adapter
 from sync.models import SyncConnection, SyncRun
+from sync.regions import inventory_locate, region_descriptions, regions_unknown_record
 
 logger = logging.getLogger(__name__)
 
@@ -89,9 +90,19 @@ def sync_connection_run(
             with _gc_paused():
                 inventory = get_adapter(connection.kind).parse(payload)
             del payload  # 30 MB at most, not needed while applying
+            inventory = inventory_locate(kind=connection.kind, inventory=inventory)
             # All or nothing: a worker killed in here leaves the database as it was.
             with transaction.atomic():
-                result = inventory_apply(connection=connection, inventory=inventory, now=timezone.now())
+                now = timezone.now()
+                result = inventory_apply(connection=connection, inventory=inventory, now=now)
+                if result.unknown_regions and connection.kind != SyncConnection.FEED:
+                    regions_unknown_record(
+                        kind=connection.kind,
+                        provider=connection.provider,
+                        regions=result.unknown_regions,
+                        descriptions=region_descriptions(inventory),
+                        now=now,
+                    )
                 _run_succeeded(run, connection, result)
         except (FetchError, AdapterError) as exc:
             _run_failed(run, connection, str(exc), permanent=exc.permanent)
@@ -132,7 +143,8 @@ def connection_preview(*, connection: SyncConnection, client: GuardedClient | No
     Raises FetchError or AdapterError, whose messages are meant for the provider's staff.
     """
     with contextlib.nullcontext(client) if client else GuardedClient() as http:
-        return get_adapter(connection.kind).parse(inventory_fetch(connection=connection, client=http))
+        inventory = get_adapter(connection.kind).parse(inventory_fetch(connection=connection, client=http))
+    return inventory_locate(kind=connection.kind, inventory=inventory)
 
 
 def inventory_fetch(*, connection: SyncConnection, client: GuardedClient) -> bytes:

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from portal.lib.crypto import decrypt_secret, encrypt_secret
@@ -220,3 +221,55 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.at}"
+
+
+class RegionMapping(models.Model):
+    """Where a provider API's region is, when the API's answer does not say: data, not code.
+
+    Keyed by adapter kind and the API's own region code ("lambda", "us-east-1"). Loaded by a data
+    migration with what the adapters knew, edited in the admin; an unknown code goes to the review
+    queue (RegionReview), and mapping it there lists its held offers at the next sync. A region
+    spans several countries only when the provider's own description says so.
+    """
+
+    kind = models.CharField(max_length=20, choices=adapter_kind_choices)
+    code = models.CharField(max_length=64)
+    country = CountryField()
+    other_countries = CountryField(
+        multiple=True, blank=True, help_text=_("Only if the provider says the region spans several countries.")
+    )
+    city = models.CharField(max_length=120, blank=True)
+    name = models.CharField(max_length=120, blank=True, help_text=_("The provider's own description of it."))
+    source = models.CharField(max_length=200, blank=True, help_text=_("Where the provider says so."))
+
+    class Meta:
+        ordering = ["kind", "code"]
+        verbose_name = _("region mapping")
+        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="regionmapping_unique_kind_code")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.code} → {self.country.code}"
+
+
+class RegionReview(models.Model):
+    """A region code an API used that no mapping (and no region of the provider) places: the admin
+    review queue, like the GPU names'. Its offers are held back, never placed in a guessed country."""
+
+    kind = models.CharField(max_length=20, choices=adapter_kind_choices)
+    code = models.CharField(max_length=64)
+    description = models.CharField(max_length=200, blank=True, help_text=_("The provider's own words for it."))
+    providers = models.ManyToManyField("providers.Provider", related_name="regions_in_review", blank=True)
+    offers_held = models.PositiveIntegerField(default=0, help_text=_("Offers held back at the latest sync."))
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    mapping = models.ForeignKey(RegionMapping, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["resolved_at", "-last_seen_at"]
+        verbose_name = _("region awaiting review")
+        verbose_name_plural = _("regions awaiting review")
+        constraints = [models.UniqueConstraint(fields=["kind", "code"], name="regionreview_unique_kind_code")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.code}"

@@ -40,8 +40,13 @@ OFFER_INTERCONNECT = {"nvlink": "sxm", "pcie": "pcie"}
 class PreviewRow:
     offer: NormalizedOffer
     gpu_model: GpuModel | None  # None: unknown name, held back for the admin review queue
-    country: str | None  # ISO 3166-1 alpha-2; None when the region is unknown
+    country: str | None  # ISO 3166-1 alpha-2; None when the region is unknown or not stated
     region_known: bool
+
+    @property
+    def location_stated(self) -> bool:
+        """False for a sold-out offer whose API names no location: listed once, in no country."""
+        return bool(self.offer.region)
 
     @property
     def held(self) -> bool:
@@ -68,23 +73,24 @@ class InventoryPreview:
 
 
 def inventory_preview(*, inventory: ParsedInventory, provider: Provider | None = None) -> InventoryPreview:
-    """Map ``inventory``'s offers onto the catalogue and their regions' countries, in two queries.
+    """Map ``inventory``'s offers onto the catalogue (by name and stated facts, as a sync would) and
+    their regions' countries, in a few queries.
 
     A region is known when the inventory declares it or, given ``provider``, when the provider
     has it on the dashboard (as a sync would use it).
     """
-    countries = {region.code: region.country for region in inventory.regions}
+    countries = {region.code: region.country for region in inventory.regions if region.country}
     if provider is not None:
         codes = {offer.region for offer in inventory.offers} - set(countries)
         for region in provider.regions.filter(code__in=codes):
             countries[region.code] = region.country.code
-    gpu_models = GpuAlias.objects.resolve_many(offer.gpu_model_raw for offer in inventory.offers)
+    resolutions = GpuAlias.objects.resolve_facts((offer.gpu_query for offer in inventory.offers), provider=provider)
     rows = [
         PreviewRow(
             offer=offer,
-            gpu_model=gpu_models[offer.gpu_model_raw],
+            gpu_model=resolutions[offer.gpu_query].gpu_model,
             country=countries.get(offer.region),
-            region_known=offer.region in countries,
+            region_known=offer.region in countries or (not offer.region and offer.nodes_available == 0),
         )
         for offer in inventory.offers
     ]
@@ -112,7 +118,7 @@ def offer_json(row: PreviewRow) -> dict:
         else getattr(gpu_model, "memory_gb", None),
         "vcpus": offer.vcpus,
         "ram_gb": offer.ram_gb,
-        "region": offer.region,
+        "region": offer.region or None,
         "country": row.country,
         "pricing_type": offer.pricing_type,
         "price_per_gpu_hour": price_text(offer.price_per_gpu_hour),

@@ -21,7 +21,7 @@ from marketplace.services import gpu_name_review_resolve
 from portal.lib.queue import queue_available
 from providers.models import Provider
 from sync.engine import sync_connection_run
-from sync.models import ApiToken, ConnectionTest, SyncConnection, SyncRun
+from sync.models import ApiToken, ConnectionTest, RegionMapping, RegionReview, SyncConnection, SyncRun
 
 
 def connection_create(
@@ -242,3 +242,35 @@ def inventory_push(*, provider: Provider, payload: bytes, idempotency_key: str =
         run.idempotency_key = idempotency_key
         run.save(update_fields=["idempotency_key"])
     return run, False
+
+
+# --- The region review queue ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def region_review_map(
+    *,
+    review: RegionReview,
+    country: str,
+    city: str = "",
+    other_countries: tuple[str, ...] = (),
+    source: str = "",
+    now: datetime,
+) -> int:
+    """Map a region from the review queue to where it is: a RegionMapping for its adapter kind.
+
+    The enabled connections of that kind of the providers that used the code are due now, so their
+    next sync lists the held offers, without a deploy. Returns how many connections were made due.
+    """
+    mapping = RegionMapping.objects.filter(kind=review.kind, code=review.code).first() or RegionMapping(
+        kind=review.kind, code=review.code
+    )
+    mapping.country, mapping.city, mapping.other_countries = country, city, list(other_countries)
+    mapping.name = mapping.name or review.description[:120]
+    mapping.source = source or mapping.source
+    mapping.full_clean()
+    mapping.save()
+    review.mapping, review.resolved_at = mapping, now
+    review.save(update_fields=["mapping", "resolved_at"])
+    connections = SyncConnection.objects.filter(provider__in=review.providers.all(), kind=review.kind, enabled=True)
+    return connections.update(next_sync_at=now)

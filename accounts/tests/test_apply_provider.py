@@ -27,13 +27,23 @@ def test_apply_creates_a_pending_provider_owned_by_the_user(client, dave):
     client.force_login(dave)
     assert client.get(reverse("accounts:apply_provider")).status_code == 200
 
-    response = client.post(reverse("accounts:apply_provider"), application(certifications=[soc2.pk]), follow=True)
+    facts = {"legal_entity": "Nordic GPU AB", "incorporation_country": "SE", "parent_country": "SE"}
+    response = client.post(
+        reverse("accounts:apply_provider"), application(certifications=[soc2.pk], **facts), follow=True
+    )
 
     assert response.redirect_chain[-1][0] == reverse("accounts:profile")
     assert "waiting for review by an administrator" in response.text
     provider = Provider.objects.get(name="Nordic GPU")
     assert (provider.slug, provider.status, provider.hq_country.code) == ("nordic-gpu", "pending", "SE")
-    assert list(provider.certifications.all()) == [soc2]
+    assert (provider.legal_entity, provider.jurisdictions, provider.dpa_offered) == (
+        "Nordic GPU AB",
+        ["SE", "SE"],
+        False,
+    )
+    # A claimed certification is a record that counts only once an admin has verified it.
+    record = provider.certification_records.get()
+    assert (record.certification, record.scope, record.state()) == (soc2, "provider", "unverified")
     assert Membership.objects.get(provider=provider).user == dave
     assert Membership.objects.get(provider=provider).role == Membership.Role.OWNER
     assert "Applications under review" in response.text

@@ -1,11 +1,13 @@
 """Providers push their inventory with a token: validated and applied as a sync, recorded as a run."""
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from marketplace.models import Offer, OfferSnapshot
+from marketplace.fx import price_normalize
+from marketplace.models import ExchangeRate, Offer, OfferSnapshot
 from providers.models import Provider
 from sync.models import ApiToken, SyncConnection, SyncRun
 from sync.services import token_create, token_revoke
@@ -107,6 +109,18 @@ def test_patch_updates_one_offers_availability(client, acme, token):
         url, {"nodes_available": -1}, content_type="application/json", headers={"Authorization": f"Bearer {token}"}
     )
     assert bad.status_code == 400
+    repriced = client.patch(
+        url + "?currency=USD",
+        {"nodes_available": 2, "price_per_gpu_hour": "4.00"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    offer.refresh_from_db()
+    assert offer.price_normalized == price_normalize(
+        Decimal("4.00"), ExchangeRate.objects.get(currency="USD").units_per_eur
+    )
+    assert repriced["shown_price"] == {"currency": "USD", "price_per_gpu_hour": "4.0000"}  # the offer is in USD
+    assert Decimal(repriced["price_eur"]) == offer.price_normalized
 
 
 def test_patch_refuses_an_offer_a_fetched_connection_owns(client, acme, token, acme_feed):

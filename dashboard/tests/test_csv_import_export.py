@@ -87,7 +87,7 @@ def test_preview_then_confirm_creates_and_updates(alice_client, acme, acme_fra):
             external_id="a100-4x", gpu="a100-sxm-80", gpus_per_node="4", price_per_gpu_hour="1.10", nodes_available="2"
         ),
         row(external_id="l40s-spot", gpu="NVIDIA L40S", pricing_type="spot", gpu_interconnect="PCIe", network=""),
-        row(external_id="h200-reserved", gpu="H200 141GB", pricing_type="reserved", min_term_months="12"),
+        row(external_id="h200-reserved", gpu="H200 SXM 141GB", pricing_type="reserved", min_term_months="12"),
     )
 
     preview = upload(alice_client, acme, text)
@@ -188,6 +188,7 @@ def test_import_accepts_a_byte_order_mark_and_skips_blank_lines(alice_client, ac
             "Select a valid choice. carrier-pigeon is not one of the available choices.",
         ),
         ({"currency": "EURO"}, "currency", "Use a three-letter code, e.g. USD."),
+        ({"currency": "xyz"}, "currency", "“XYZ” is not an ISO 4217 currency code: use one like USD or EUR."),
         ({"external_id": ""}, "external_id", "This field is required."),
     ],
 )

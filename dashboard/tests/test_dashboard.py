@@ -200,6 +200,14 @@ def test_a_pending_provider_can_prepare_offers_that_stay_unlisted(alice_client, 
         ({"gpus_per_node": 0}, "gpus_per_node", "Ensure this value is greater than or equal to 1."),
         ({"currency": "dollars"}, "currency", "Ensure this value has at most 3 characters (it has 7)."),
         ({"currency": "12$"}, "currency", "Use a three-letter ISO 4217 code, e.g. USD or EUR."),
+        ({"currency": "xyz"}, "currency", "“XYZ” is not an ISO 4217 currency code: use one like USD or EUR."),
+        (
+            {"currency": "AED"},
+            "currency",
+            "The portal has no exchange rate for AED, so its prices could not be compared: use one of AUD, BGN, "
+            "BRL, CAD, CHF, CNY, CZK, DKK, EUR, GBP, HKD, HUF, IDR, ILS, INR, ISK, JPY, KRW, MXN, MYR, NOK, NZD, "
+            "PHP, PLN, RON, SEK, SGD, THB, TRY, USD, ZAR.",
+        ),
     ],
 )
 def test_offer_form_shows_errors_next_to_fields(alice_client, acme, acme_fra, extra, field, message):

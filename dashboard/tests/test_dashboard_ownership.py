@@ -16,7 +16,8 @@ from deals.models import Message, Quote, Recipient
 from deals.tests.support import TODAY, file_request, quote_values, send_quote
 from marketplace import services as offer_services
 from marketplace.models import CapacityWindow, Offer
-from portal.testing import make_offer
+from portal.testing import certify, make_offer
+from providers.models import Certification, Provider, ProviderCertification
 from sync import services as sync_services
 from sync.models import ApiToken, ConnectionTest, SyncConnection, SyncRun
 
@@ -37,6 +38,13 @@ CASES = [
     ("dashboard:region_create", "post", [], {"code": "xx-1", "country": "FR"}),
     ("dashboard:region_edit", "get", ["region"], None),
     ("dashboard:region_edit", "post", ["region"], {"code": "hacked", "country": "FR"}),
+    ("dashboard:sovereignty", "get", [], None),
+    ("dashboard:sovereignty", "post", [], {"legal_entity": "Hacked Ltd", "incorporation_country": "RU"}),
+    ("dashboard:certification_create", "get", [], None),
+    ("dashboard:certification_create", "post", [], "certification"),
+    ("dashboard:certification_edit", "get", ["certification"], None),
+    ("dashboard:certification_edit", "post", ["certification"], "certification"),
+    ("dashboard:certification_delete", "post", ["certification"], {}),
     ("dashboard:offer_list", "get", [], None),
     ("dashboard:offer_create", "get", [], None),
     ("dashboard:offer_create", "post", [], "offer"),
@@ -145,6 +153,7 @@ def world(acme, beta, acme_fra, beta_nyc, dave):
             "agreement": agreement,
             "window": window,
             "test": ConnectionTest.objects.create(connection=connection),
+            "certification": certify(provider, "soc2"),
         }
     return objects
 
@@ -162,6 +171,9 @@ def _request(client, method: str, url: str, data, world):
     if data == "offer":
         # Valid for Acme: Acme's region, so only the ownership check can refuse it.
         data = {**OFFER_DATA, "region": world["acme"]["region"].pk, "gpu_model": world["acme"]["offer"].gpu_model_id}
+    if data == "certification":
+        soc2 = Certification.objects.get(slug="soc2")
+        data = {"certification": soc2.pk, "scope": "provider", "valid_until": "2031-01-01", "issuer": "Hacked"}
     if data == "csv":
         data = {"file": SimpleUploadedFile("offers.csv", CSV.encode())}
     if data == "window_csv":
@@ -199,6 +211,8 @@ def _snapshot(world):
         SyncConnection.objects.count(),
         list(ApiToken.objects.order_by("pk").values_list("name", "revoked_at")),
         ConnectionTest.objects.count(),
+        Provider.objects.values_list("legal_entity", "incorporation_country").get(pk=offer.provider_id),
+        sorted(ProviderCertification.objects.values_list("pk", "issuer", "valid_until", "verified_at")),
     )
 
 

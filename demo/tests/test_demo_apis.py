@@ -13,7 +13,7 @@ from django.urls import reverse
 from demo import api_hyperstack, api_lambda, api_runpod, api_shadeform, api_vastai, api_verda
 from sync.adapters.runpod import QUERY
 from sync.adapters.vastai import SEARCH_QUERY
-from sync.adapters.verda import LOCATIONS
+from sync.regions import inventory_locate
 from sync.tests.support import parse, refusal
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # on a step of every mock
@@ -45,6 +45,15 @@ ANSWERS = {
 
 def demo_inventory(kind: str, at: datetime = T0):
     return parse(kind, ANSWERS[kind][1](at))
+
+
+@pytest.mark.parametrize("kind", ANSWERS)
+def test_every_region_of_the_demo_apis_is_placed_by_the_answer_or_a_region_mapping(db, kind):
+    """A demo partner's offers are never held back for a region nobody placed."""
+    located = inventory_locate(kind=kind, inventory=demo_inventory(kind))
+
+    assert located.regions and all(region.country for region in located.regions)
+    assert {offer.region for offer in located.offers} - {""} <= {region.code for region in located.regions}
 
 
 @pytest.mark.parametrize("kind", ANSWERS)
@@ -130,7 +139,7 @@ def test_verda_lists_on_demand_and_spot_offers_in_known_locations():
     assert inventory.warnings == []
     assert {offer.pricing_type for offer in inventory.offers} == {"on_demand", "spot"}
     assert not [offer for offer in inventory.offers if offer.external_id.startswith("CPU.")]
-    assert {offer.region for offer in inventory.offers} <= set(LOCATIONS)
+    assert {offer.region for offer in inventory.offers} <= {*api_verda.LOCATIONS, ""}  # "": sold out, nowhere
 
 
 # --- RunPod ------------------------------------------------------------------------------------
@@ -144,11 +153,11 @@ def test_runpod_wants_an_api_key():
 
 
 @pytest.mark.parametrize("auth", [{"HTTP_AUTHORIZATION": "Bearer demo"}, {"QUERY_STRING": "api_key=demo"}])
-def test_runpod_takes_the_key_as_a_bearer_token_or_in_the_query(auth):
+def test_runpod_takes_the_key_as_a_bearer_token_or_in_the_query(db, auth):
     response = Client().post("/demo/api/runpod/graphql", {"query": QUERY}, content_type="application/json", **auth)
 
     assert response.status_code == 200
-    inventory = parse("runpod", response.content)
+    inventory = inventory_locate(kind="runpod", inventory=parse("runpod", response.content))
     assert len(inventory.offers) > 40
     assert {region.country for region in inventory.regions} == {"RO", "IS", "SE", "US", "CA", "JP"}
 

@@ -2,12 +2,11 @@
 the running portal), tests it, syncs, and watches its offers appear, update and go stale."""
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from marketplace.models import Offer
 from sync.engine import sync_connection_run
@@ -44,7 +43,7 @@ def test_a_provider_connects_the_demo_lambda_api_and_watches_its_offers(live_ser
     assert preview.status_code == 200 and "H100" in preview.content.decode()
     assert not Offer.objects.filter(provider=acme).exists()  # testing saves nothing
 
-    start = timezone.now()
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)  # a fixed hour: the mock's answers follow the clock
     with time_machine.travel(start, tick=False):
         first = sync_connection_run(connection=connection)
     assert first.outcome == SyncRun.Outcome.SUCCESS and first.created > 0
@@ -57,7 +56,7 @@ def test_a_provider_connects_the_demo_lambda_api_and_watches_its_offers(live_ser
     # An hour later the mock's availability has moved on: the sync updates the offers.
     with time_machine.travel(start + timedelta(hours=1), tick=False):
         later = sync_connection_run(connection=connection)
-    assert later.outcome == SyncRun.Outcome.SUCCESS and later.updated + later.withdrawn > 0
+    assert later.outcome == SyncRun.Outcome.SUCCESS and later.created + later.updated + later.withdrawn > 0
 
     # The API goes away: the offers keep their last state, then go stale and leave the catalog.
     connection.base_url = f"{live_server.url}/demo/api/nowhere"

@@ -18,7 +18,7 @@ from demo.load import MANUAL_OFFERS
 from demo.partners import PARTNERS, partner_offers
 from demo.quotes import demo_quotes
 from marketplace.models import Offer, OfferSnapshot
-from providers.models import Membership, Provider, Region
+from providers.models import Membership, Provider, ProviderCertification, Region
 from sync.models import SyncConnection, SyncRun
 
 T0 = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)
@@ -35,7 +35,7 @@ def load_demo(*args) -> str:
 
 
 def counts() -> dict[str, int]:
-    models = [Provider, Region, SyncConnection, Offer, OfferSnapshot, User, Membership]
+    models = [Provider, Region, ProviderCertification, SyncConnection, Offer, OfferSnapshot, User, Membership]
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -50,12 +50,37 @@ def test_it_loads_the_ten_launch_partners_with_their_regions():
     assert nebius.hq_country == "NL"
     assert set(nebius.regions.values_list("country", flat=True)) == {"FI", "FR", "IS", "US", "GB"}
     assert nebius.regions.get(code="eu-north1").city == "Mäntsälä"
-    assert set(nebius.certifications.values_list("slug", flat=True)) >= {"iso27001", "soc2"}
+    assert set(nebius.certification_records.values_list("certification__slug", flat=True)) >= {"iso27001", "soc2"}
     assert set(Region.objects.filter(provider__slug="yotta").values_list("city", flat=True)) == {
         "Navi Mumbai",
         "Greater Noida",
         "Gandhinagar",
     }
+
+
+def test_partners_carry_their_operators_facts_and_certification_records():
+    with time_machine.travel(T0, tick=False):
+        load_demo("--no-sync")
+
+    operators = {p.slug: (p.incorporation_country.code, p.parent_country.code) for p in Provider.objects.all()}
+    assert {slug: operators[slug] for slug in ["coreweave", "nebius", "nscale", "yotta", "softbank"]} == {
+        "coreweave": ("US", "US"),
+        "nebius": ("NL", "NL"),
+        "nscale": ("GB", "GB"),
+        "yotta": ("IN", "IN"),
+        "softbank": ("JP", "JP"),
+    }
+    nebius = Provider.objects.get(slug="nebius")
+    assert (nebius.legal_entity, nebius.parent_name, nebius.dpa_offered) == ("Nebius B.V.", "Nebius Group N.V.", True)
+    # GDPR DPA is a document, not a certification; the demo shows every state a record can be in.
+    records = ProviderCertification.objects.select_related("provider", "certification")
+    states = {(r.provider.slug, r.certification.slug): r.state(T0.date()) for r in records}
+    assert not any(slug == "gdpr" for _, slug in states)
+    assert states[("nebius", "iso27001")] == "valid"
+    assert states[("foxconn", "iso50001")] == "expired"
+    assert states[("nscale", "soc2")] == "unverified"
+    pci = records.get(provider__slug="yotta", certification__slug="pci-dss")
+    assert (pci.scope, [region.code for region in pci.regions.all()]) == ("regions", ["NM1"])
 
 
 def test_it_connects_each_partner_to_its_feed_on_this_site(settings):

@@ -2,7 +2,7 @@ from django.db import migrations
 
 from marketplace.models import normalize_gpu_name
 
-# Frozen copy of the launch catalogue; later changes go into new migrations or the admin.
+# The catalogue as it is now (migration 0011 adds what later fields say: vendor, family...).
 from marketplace.gpu_catalogue import GPUS
 
 
@@ -10,12 +10,27 @@ def load(apps, schema_editor):
     GpuModel = apps.get_model("marketplace", "GpuModel")
     GpuAlias = apps.get_model("marketplace", "GpuAlias")
     seen = set()
-    for order, (slug, name, arch, mem, mem_type, form, segment, year, aliases) in enumerate(GPUS):
+    for order, row in enumerate(GPUS):
+        slug, name, arch, mem, mem_type, form = (
+            row.slug,
+            row.name,
+            row.architecture,
+            row.memory_gb,
+            row.memory_type,
+            row.form_factor,
+        )
+        segment, year, aliases = row.segment, row.year, row.aliases
         gpu, _ = GpuModel.objects.update_or_create(
             slug=slug,
             defaults=dict(
-                name=name, architecture=arch, memory_gb=mem, memory_type=mem_type,
-                form_factor=form, segment=segment, release_year=year, sort_order=order,
+                name=name,
+                architecture=arch,
+                memory_gb=mem,
+                memory_type=mem_type,
+                form_factor=form,
+                segment=segment,
+                release_year=year,
+                sort_order=order,
             ),
         )
         for alias in [name, slug, *aliases]:

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from portal.testing import make_offer
-from providers.models import Certification, Region
+from portal.testing import certify, make_offer
+from providers.models import Region
 
 
 @pytest.fixture
@@ -50,6 +50,6 @@ def us_h200(beta_nyc):
 @pytest.fixture
 def certified(acme, beta):
     """acme holds SOC 2 and ISO 27001, beta only SOC 2."""
-    soc2, iso = Certification.objects.get(slug="soc2"), Certification.objects.get(slug="iso27001")
-    acme.certifications.add(soc2, iso)
-    beta.certifications.add(soc2)
+    certify(acme, "soc2")
+    certify(acme, "iso27001")
+    certify(beta, "soc2")

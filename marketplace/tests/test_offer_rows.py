@@ -164,7 +164,7 @@ def test_a_reserved_row_with_its_minimum_term(offers):
     assert render(offers["reserved"]) == expected(
         offers["reserved"],
         """<tr class="offer-row" data-offer="{pk}">
-  <td><a href="/gpus/h200/"><strong>H200 141GB</strong></a></td>
+  <td><a href="/gpus/h200/"><strong>H200 SXM 141GB</strong></a></td>
   <td><a href="/providers/beta-compute/">Beta Compute</a></td>
   <td class="location"><span class="place"><a href="/countries/us/" class="country" title="United States of America"><img class="flag" src="/static/flags/us.gif" alt="" width="16" height="11" loading="lazy">US</a> New York</span><br><small class="muted">us-east-1</small></td>
   <td class="num">8</td>
@@ -202,7 +202,7 @@ def test_rows_in_french(offers):
     assert render(offers["reserved"], "fr") == expected(
         offers["reserved"],
         """<tr class="offer-row" data-offer="{pk}">
-  <td><a href="/gpus/h200/"><strong>H200 141GB</strong></a></td>
+  <td><a href="/gpus/h200/"><strong>H200 SXM 141GB</strong></a></td>
   <td><a href="/providers/beta-compute/">Beta Compute</a></td>
   <td class="location"><span class="place"><a href="/countries/us/" class="country" title="États-Unis d&#x27;Amérique"><img class="flag" src="/static/flags/us.gif" alt="" width="16" height="11" loading="lazy">US</a> New York</span><br><small class="muted">us-east-1</small></td>
   <td class="num">8</td>

@@ -93,6 +93,14 @@ def _check_consistency(document: dict) -> list[str]:
         seen_regions.setdefault(region["code"], index)
         if not countries.name(region["country"]):
             problems.append(f"{where}.country: {show(region['country'])} is not an ISO 3166 country code")
+        spans = region.get("countries") or []
+        problems += [
+            f"{where}.countries: {show(code)} is not an ISO 3166 country code"
+            for code in spans
+            if not countries.name(code)
+        ]
+        if spans and region["country"] not in spans:
+            problems.append(f"{where}.countries: must include the region's country {show(region['country'])}")
     seen_offers: dict[str, int] = {}
     for index, offer in enumerate(document["offers"]):
         where = f"offers[{index}]"
@@ -142,6 +150,7 @@ OFFER_REQUIRED = (  # the schema's "required" of an offer
 PRICE_TEXT = re.compile(r"[0-9]{1,6}(\.[0-9]+)?")
 CURRENCY = re.compile(r"[A-Z]{3}")
 OPTIONAL_COUNTS = {  # optional integer or null: its bounds
+    "gpu_memory_gb": (1, 4096),
     "vcpus": (0, 100_000),
     "ram_gb": (0, 100_000_000),
     "storage_gb": (0, 1_000_000_000),
@@ -181,6 +190,11 @@ def _offer_plainly_valid(item) -> bool:
         return False
     if item.get("network") not in ("infiniband", "roce", "ethernet", None):
         return False
+    if item.get("gpu_form_factor") not in ("sxm", "pcie", "nvl", "superchip", "oam", None):
+        return False
+    instance_type = item.get("instance_type")
+    if instance_type is not None and not (type(instance_type) is str and len(instance_type) <= 120):
+        return False
     price, currency = item["price_per_gpu_hour"], item["currency"]
     if type(price) is str:
         if not PRICE_TEXT.fullmatch(price):
@@ -213,6 +227,9 @@ def _offer(item: dict) -> NormalizedOffer:
         storage_gb=item.get("storage_gb"),
         gpu_interconnect=item.get("gpu_interconnect") or "",
         network=item.get("network") or "",
+        gpu_memory_gb=item.get("gpu_memory_gb"),
+        gpu_form_factor=item.get("gpu_form_factor") or "",
+        instance_type=item.get("instance_type") or "",
     )
 
 
@@ -231,8 +248,13 @@ def _window(item: dict) -> NormalizedWindow:
 
 
 def _region(item: dict) -> NormalizedRegion:
+    spans = tuple(code for code in dict.fromkeys(item.get("countries") or []) if code != item["country"])
     return NormalizedRegion(
-        code=item["code"], country=item["country"], city=item.get("city") or "", name=item.get("name") or ""
+        code=item["code"],
+        country=item["country"],
+        city=item.get("city") or "",
+        name=item.get("name") or "",
+        countries=spans,
     )
 
 

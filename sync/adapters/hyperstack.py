@@ -26,8 +26,9 @@ How it is read (docs/adapters/hyperstack.md has the field table):
 - Availability: the flavor's ``stock_available`` decides available or sold out. When available,
   the stock endpoint's count for that region, GPU and size (``configurations["<n>x"]``) is the
   number of nodes, if positive; otherwise the count is unknown (``nodes_available=None``).
-- Country: from ``REGION_COUNTRIES`` (data). A region missing from it keeps its code as region, and
-  the sync lists its offers only once the provider adds that region on the dashboard (warning).
+- Country: Hyperstack's answer names regions but no countries; the region mappings (data,
+  sync.RegionMapping) place them. A region no mapping places (and that the provider has not added
+  on the dashboard) holds its offers back for the admin's review.
 - ``storage_gb`` is the root disk plus the ephemeral disk; ``gpu_interconnect`` is "nvlink" for
   SXM and "-NVLink" GPUs, "pcie" for other PCIe ones.
 - A flavor, a group of flavors, a pricebook entry or a region's stock that cannot be read (a
@@ -47,7 +48,6 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    country_unknown_warning,
     interconnect_in,
     load_json,
     load_object,
@@ -66,12 +66,6 @@ from sync.adapters.reading import (
 )
 
 ENDPOINTS = {"flavors": "/core/flavors", "pricebook": "/pricebook", "stocks": "/core/stocks"}
-# Hyperstack region -> ISO 3166-1 country, from the regions Hyperstack documents.
-REGION_COUNTRIES: dict[str, str] = {
-    "CANADA-1": "CA",
-    "NORWAY-1": "NO",
-    "US-1": "US",
-}
 
 
 class HyperstackAdapter(Adapter):
@@ -127,10 +121,8 @@ class HyperstackAdapter(Adapter):
             else:
                 offers.append(flavor.offer(stock.get((flavor.region, flavor.gpu), {})))
 
-        used = list(dict.fromkeys(offer.region for offer in offers))
-        regions = [
-            NormalizedRegion(code=code, country=REGION_COUNTRIES[code]) for code in used if code in REGION_COUNTRIES
-        ]
+        # Hyperstack's answer names regions but no countries: the region mappings (data) place them.
+        regions = [NormalizedRegion(code=code, country="") for code in dict.fromkeys(offer.region for offer in offers)]
         if unpriced:
             warnings.append(
                 "Held back (no price in Hyperstack's pricebook): "
@@ -141,12 +133,6 @@ class HyperstackAdapter(Adapter):
             warnings.append(
                 zero_price_warning([f"{gpu} ({plural(count, 'flavor')})" for gpu, count in sorted(free.items())])
             )
-        for code in used:
-            if code not in REGION_COUNTRIES:
-                count = sum(1 for offer in offers if offer.region == code)
-                warnings.append(
-                    country_unknown_warning(api="Hyperstack", noun="region", nouns="regions", code=code, count=count)
-                )
         return ParsedInventory(offers=offers, regions=regions, warnings=warnings)
 
 
@@ -199,6 +185,7 @@ class _Flavor:
             ram_gb=self.ram_gb,
             storage_gb=self.storage_gb,
             gpu_interconnect=interconnect_in(self.gpu),
+            instance_type=self.name,
         )
 
 

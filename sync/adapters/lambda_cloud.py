@@ -24,26 +24,25 @@ What the adapter promises (docs/adapters/lambda.md has the full mapping):
 
 - one on-demand offer per (instance type, region with capacity); Lambda does not publish how
   many machines are free, so such an offer is "available, count unknown" (nodes_available None);
-- a type with capacity nowhere is listed as sold out (0) in every region of ``sold_out_regions``
-  (by default every region of REGIONS), never dropped;
+- a type with capacity nowhere is one sold-out offer (0) with no region: Lambda names no location
+  for it, so none is invented (it is listed once, "location not stated");
+- regions are Lambda's codes with Lambda's own description; their country comes from the region
+  mappings (data, sync.RegionMapping), never from this module;
 - price per GPU-hour = price_cents_per_hour / 100 / gpus, in USD;
 - CPU-only types (0 GPUs) are ignored; a price of 0 is held back with a warning (Lambda never
   gives GPUs away: a 0 is a placeholder, and listing it would top every "cheapest" sort);
-- a region missing from REGIONS is held back with a warning naming it, never guessed;
 - one malformed instance type is skipped with a warning; a payload of the wrong shape, an
   error object or a payload where every type is malformed raises AdapterError.
 """
 
 import re
 from decimal import Decimal
-from typing import ClassVar
 
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.inventory import NormalizedOffer, ParsedInventory
+from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    RegionTable,
     interconnect_in,
     load_object,
     read_list,
@@ -60,29 +59,6 @@ from sync.adapters.reading import (
 
 PATH = "/api/v1/instance-types"
 
-# Lambda's region codes -> (country, city, the description Lambda gives). Sources: the region
-# list of SkyPilot's fetcher and the descriptions Lambda's console and API return. City is empty
-# where Lambda names only a state or a country.
-REGIONS: dict[str, tuple[str, str, str]] = {
-    "us-east-1": ("US", "", "Virginia, USA"),
-    "us-east-2": ("US", "Washington, D.C.", "Washington DC, USA"),
-    "us-east-3": ("US", "Washington, D.C.", "Washington DC, USA"),
-    "us-midwest-1": ("US", "", "Illinois, USA"),
-    "us-south-1": ("US", "", "Texas, USA"),
-    "us-south-2": ("US", "", "North Texas, USA"),
-    "us-south-3": ("US", "", "Central Texas, USA"),
-    "us-west-1": ("US", "", "California, USA"),
-    "us-west-2": ("US", "", "Arizona, USA"),
-    "us-west-3": ("US", "", "Utah, USA"),
-    "europe-central-1": ("DE", "", "Germany"),
-    "europe-south-1": ("IT", "", "Italy"),
-    "me-west-1": ("IL", "", "Israel"),
-    "asia-south-1": ("IN", "", "India"),
-    "asia-northeast-1": ("JP", "Osaka", "Osaka, Japan"),
-    "asia-northeast-2": ("JP", "Tokyo", "Tokyo, Japan"),
-    "australia-east-1": ("AU", "Sydney", "Sydney, Australia"),
-}
-
 # Error codes after which retrying cannot help until someone edits the connection or the account.
 PERMANENT_ERRORS = frozenset({"global/invalid-api-key", "global/account-inactive", "global/forbidden"})
 
@@ -95,10 +71,6 @@ class LambdaCloudAdapter(Adapter):
     credentials_help = _("A Lambda Cloud API key, sent as a bearer token.")
     demo_path = "api/lambda"
     api_root = "/api/v1"
-
-    # Where a type with capacity nowhere is shown as sold out. Every known region by default;
-    # narrow it (subclass, or set it in tests) to list sold-out types in fewer places.
-    sold_out_regions: ClassVar[tuple[str, ...]] = tuple(REGIONS)
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
         """GET the instance types with the connection's API key as a Bearer token."""
@@ -119,19 +91,21 @@ class LambdaCloudAdapter(Adapter):
 
         offers: list[NormalizedOffer] = []
         warnings: list[str] = []
-        table = RegionTable(REGIONS, api="Lambda", noun="region")
+        regions: dict[str, NormalizedRegion] = {}
         free: list[str] = []
         entries = ((f"Instance type {show(key)}", (key, item)) for key, item in data.items())
         for entry in readable(entries, _instance_type, warnings, what="instance types in the Lambda API response"):
             if entry.price_cents == 0:
                 free.append(f"instance type {show(entry.name)}")
                 continue
-            capacity = entry.regions or [(code, "") for code in self.sold_out_regions]
-            nodes_available = None if entry.regions else 0
-            offers += [entry.offer(code, nodes_available) for code, name in capacity if table.admit(code, name)]
+            if not entry.regions:
+                offers.append(entry.offer("", 0))  # capacity nowhere: sold out, location not stated
+            for code, description in entry.regions:
+                regions.setdefault(code, NormalizedRegion(code, "", "", description))
+                offers.append(entry.offer(code, None))
         if free:
             warnings.append(zero_price_warning(free))
-        return ParsedInventory(offers=offers, regions=table.regions, warnings=warnings + table.warnings())
+        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
 
 
 class _Entry:
@@ -148,11 +122,12 @@ class _Entry:
             "storage_gb": whole_or_none(specs.get("storage_gib")),
             "gpu_interconnect": interconnect_in(f"{name} {gpu}"),
             "gpu_memory_gb": int(memory.group(1)) if memory else None,
+            "instance_type": name,
         }
 
     def offer(self, region: str, nodes_available: int | None) -> NormalizedOffer:
         return NormalizedOffer(
-            external_id=f"{self.name}:{region}",
+            external_id=f"{self.name}:{region}" if region else self.name,
             region=region,
             pricing_type="on_demand",
             price_per_gpu_hour=to_price_places(self.price_cents / 100 / self.gpus),

@@ -7,11 +7,9 @@ Warnings are plain sentences for the provider's staff, worded the same for every
 """
 
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from marketplace.inventory import NormalizedRegion
 from sync.adapters.base import AdapterError
 
 PRICE_PLACES = Decimal("0.0001")
@@ -196,56 +194,6 @@ def read_price(value, field: str, *, optional: bool = False) -> Decimal | None:
 def zero_price_warning(labels: list[str]) -> str:
     """One warning for the entries with a price of 0 or none, which are held back, never listed as free."""
     return f"Held back, with a price of 0 or none (a GPU is never listed as free): {some(labels)}."
-
-
-class RegionTable:
-    """An API's region codes the portal knows, and their countries: offers elsewhere are held back.
-
-    ``table`` maps a code to ``(country, city)`` or ``(country, city, name)``. ``admit()`` says
-    whether an offer in a region can be listed, declaring the region; an unknown code is counted
-    instead, and ``warnings()`` names each with its count until the portal's team adds it.
-    """
-
-    def __init__(self, table: dict[str, tuple[str, ...]], *, api: str, noun: str):
-        self.table, self.api, self.noun = table, api, noun
-        self.declared: dict[str, NormalizedRegion] = {}
-        self.unknown: Counter[str] = Counter()
-        self.unknown_names: dict[str, str] = {}
-
-    def admit(self, code: str, name: str = "") -> bool:
-        """Whether ``code`` is in the table; ``name`` is what the API calls the region, if anything."""
-        if code not in self.table:
-            self.unknown[code] += 1
-            self.unknown_names.setdefault(code, name)
-            return False
-        country, city, *known_name = self.table[code]
-        self.declared.setdefault(code, NormalizedRegion(code, country, city, name or "".join(known_name)))
-        return True
-
-    @property
-    def regions(self) -> list[NormalizedRegion]:
-        """The regions admitted so far, in the order they first came."""
-        return list(self.declared.values())
-
-    def warnings(self) -> list[str]:
-        """One for each unknown code, with the number of offers held back there."""
-        warnings = []
-        for code, count in self.unknown.items():
-            named = f" ({show(self.unknown_names[code])})" if self.unknown_names[code] else ""
-            warnings.append(
-                f"{self.api} {self.noun} {show(code)}{named} is not in the portal's {self.api} {self.noun} table: "
-                f"its {count} offer(s) are held back until the portal's team adds it."
-            )
-        return warnings
-
-
-def country_unknown_warning(*, api: str, noun: str, nouns: str, code: str, count: int) -> str:
-    """A region with no known country, whose ``count`` offers wait until the provider adds it on the dashboard."""
-    offers = "its offer is" if count == 1 else f"its {count} offers are"
-    return (
-        f'{api} {noun} "{code}" is not in the portal\'s table of {api} {nouns}, so its country is unknown: '
-        f'{offers} held back until a region "{code}" is added on the dashboard.'
-    )
 
 
 def unexpected(source: str, where: str, expected: str, value) -> AdapterError:

@@ -21,9 +21,9 @@ How the answer is read (docs/adapters/runpod.md has the field table):
 - Secure Cloud: one offer per (data center, GPU type, on-demand | spot) from
   ``dataCenters[].gpuAvailability``. ``stockStatus`` High, Medium or Low means available without a
   count (``nodes_available=None``); null or empty means sold out there (0, listed as such).
-  The country comes from ``DATA_CENTER_COUNTRIES`` (data, not parsed from the id). A data center
-  missing from it gets no country: its offers carry its id as region, which the sync only accepts
-  once the provider adds that region (with its country) on the dashboard; a warning says so.
+  The country comes from the region mappings (data, sync.RegionMapping; not parsed from the id:
+  RunPod's ``location`` is a continent or a country name). A data center no mapping places, and
+  that the provider has not added on the dashboard, holds its offers back for the admin's review.
 - Community Cloud: the API gives no location at all for it (``lowestPrice`` is one figure for the
   whole market), and an offer needs a country, so Community Cloud prices are held back with one
   warning rather than listed under an invented country.
@@ -38,15 +38,15 @@ How the answer is read (docs/adapters/runpod.md has the field table):
   none of the GPU types (or none of the data centers) can be read, fails the sync.
 """
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.gpu_names import name_facts
 from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    country_unknown_warning,
     load_object,
     plural,
     read_list,
@@ -99,55 +99,6 @@ query GpuInventory {{
 }}
 """.strip()
 
-# RunPod data-center id -> ISO 3166-1 country. From SkyPilot's REGION_ZONES table
-# (sky/catalog/data_fetchers/fetch_runpod.py); RunPod's ``location`` field is a continent or a
-# country name ("Europe", "United States"), so it cannot be used instead.
-DATA_CENTER_COUNTRIES: dict[str, str] = {
-    "OC-AU-1": "AU",
-    **dict.fromkeys(["CA-MTL-1", "CA-MTL-2", "CA-MTL-3", "CA-MTL-4"], "CA"),
-    "EU-CZ-1": "CZ",
-    "EU-DK-1": "DK",
-    "EU-FR-1": "FR",
-    **dict.fromkeys(["AP-IN-1", "AP-IN-2"], "IN"),
-    **dict.fromkeys(["EUR-IS-1", "EUR-IS-2", "EUR-IS-3", "EUR-IS-4", "EUR-IS-5"], "IS"),
-    "AP-JP-1": "JP",
-    "EU-NL-1": "NL",
-    **dict.fromkeys(["EUR-NO-1", "EUR-NO-2"], "NO"),
-    "EU-RO-1": "RO",
-    **dict.fromkeys(["EU-SE-1", "EU-SE-2"], "SE"),
-    "SEA-SG-1": "SG",
-    **dict.fromkeys(
-        [
-            "US-CA-1",
-            "US-CA-2",
-            "US-DE-1",
-            "US-GA-1",
-            "US-GA-2",
-            "US-IL-1",
-            "US-KS-1",
-            "US-KS-2",
-            "US-KS-3",
-            "US-MD-1",
-            "US-MO-1",
-            "US-MO-2",
-            "US-NC-1",
-            "US-NC-2",
-            "US-NE-1",
-            "US-OR-1",
-            "US-OR-2",
-            "US-PA-1",
-            "US-TX-1",
-            "US-TX-2",
-            "US-TX-3",
-            "US-TX-4",
-            "US-TX-5",
-            "US-TX-6",
-            "US-WA-1",
-        ],
-        "US",
-    ),
-}
-
 
 class RunPodAdapter(Adapter):
     kind = "runpod"
@@ -182,13 +133,8 @@ class RunPodAdapter(Adapter):
                 offers += gpu.secure_offers(stock_by_gpu.get(gpu.id, []), used_centers, notes)
             notes.community += sum(1 for price in gpu.community_prices if price)
 
-        regions = []
-        for code, center in used_centers.items():
-            country = DATA_CENTER_COUNTRIES.get(code)
-            if country:
-                regions.append(NormalizedRegion(code=code, country=country, name=center.name))
-            else:
-                notes.unknown_centers[code] += sum(1 for offer in offers if offer.region == code)
+        # The country of each data center comes from the region mappings (data), not from the id.
+        regions = [NormalizedRegion(code=code, country="", name=center.name) for code, center in used_centers.items()]
         return ParsedInventory(offers=offers, regions=regions, warnings=warnings + notes.warnings())
 
 
@@ -219,6 +165,8 @@ class _GpuType:
             "gpu_model_raw": self.id,
             "gpus_per_node": GPU_COUNT,
             "gpu_memory_gb": _size(item.get("memoryInGb"), "memoryInGb"),
+            # The id ("NVIDIA H200") may not say the form factor its displayName does ("H200 SXM").
+            "gpu_form_factor": name_facts(str(item.get("displayName") or "")).form_factor,
             "vcpus": _size(lowest.get("minVcpu"), "lowestPrice.minVcpu"),
             "ram_gb": _size(lowest.get("minMemory"), "lowestPrice.minMemory"),
             "nodes_total": None,
@@ -273,7 +221,6 @@ class _Notes:
         self.no_price: list[str] = []
         self.nowhere: list[str] = []
         self.community = 0
-        self.unknown_centers: Counter[str] = Counter()
         self.unknown_stock: set[str] = set()
 
     def warnings(self) -> list[str]:
@@ -283,10 +230,6 @@ class _Notes:
         if self.nowhere:
             warnings.append(
                 "On Secure Cloud but in no data center's availability, so not listed: " + ", ".join(self.nowhere) + "."
-            )
-        for code, count in sorted(self.unknown_centers.items()):
-            warnings.append(
-                country_unknown_warning(api="RunPod", noun="data center", nouns="data centers", code=code, count=count)
             )
         if self.community:
             warnings.append(

@@ -27,22 +27,24 @@ What the adapter promises (docs/adapters/shadeform.md has the full mapping):
 - price per GPU-hour = hourly_price / 100 / num_gpus, in USD;
 - the GPU name is ``gpu_type`` plus the interconnect and the VRAM per GPU when Shadeform gives
   them ("H100 pcie 80GB", "A100 sxm4 40GB"), since one gpu_type covers several catalogue models;
-- country comes from REGIONS, a table of Shadeform region codes; an unknown code is held back
-  with a warning naming it (with Shadeform's display name), never guessed;
+- the location is the one the answer states: ``display_name`` "FI, Helsinki" is Finland, Helsinki;
+  a region whose display name does not place it is placed by the region mappings (data), or
+  held back for review with its display name shown, never guessed;
 - CPU-only types are ignored; a price of 0 is held back with a warning; availability entries
   with a ``rental_type`` other than on-demand are ignored (the reference documents no price
   for them); one malformed type is skipped with a warning; a payload of the wrong shape, an
   error body or a payload where every type is malformed raises AdapterError.
 """
 
+import re
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
-from marketplace.inventory import NormalizedOffer, ParsedInventory
+from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
-    RegionTable,
     interconnect_in,
     load_object,
     read_list,
@@ -59,34 +61,8 @@ from sync.adapters.reading import (
 
 PATH = "/v1/instances/types"
 
-# Shadeform region codes -> (country, city). Codes are Shadeform's own (city-country-n) or those
-# it passes through from the underlying cloud; collected from Shadeform's reference and guides
-# and from public clients of the API. Only codes whose country is certain are listed: an
-# unknown code holds its offers back with a warning, so the table grows from real payloads.
-REGIONS: dict[str, tuple[str, str]] = {
-    "canada-1": ("CA", ""),
-    "norway-1": ("NO", ""),
-    "us-central-1": ("US", ""),
-    "us-central-2": ("US", ""),
-    "us-east-1": ("US", ""),
-    "us-east-2": ("US", ""),
-    "us-west-1": ("US", ""),
-    "us-west-2": ("US", ""),
-    "us-west-3": ("US", ""),
-    "us-south-1": ("US", ""),
-    "us-midwest-1": ("US", ""),
-    "us-east1-a": ("US", ""),
-    "eu-iceland1-a": ("IS", ""),
-    "dulles-usa-1": ("US", "Dulles"),
-    "houston-usa-1": ("US", "Houston"),
-    "desmoines-usa-1": ("US", "Des Moines"),
-    "kansascity-usa-1": ("US", "Kansas City"),
-    "kansascity-usa-2": ("US", "Kansas City"),
-    "helsinki-finland-1": ("FI", "Helsinki"),
-    "helsinki-finland-2": ("FI", "Helsinki"),
-    "helsinki-finland-5": ("FI", "Helsinki"),
-    "reykjanesbaer-iceland-1": ("IS", "Reykjanesbær"),
-}
+# Shadeform's display names place a region: "FI, Helsinki" is Finland, Helsinki.
+DISPLAY_NAME = re.compile(r"^\s*([A-Z]{2})\s*,\s*(.+?)\s*$")
 
 
 class ShadeformAdapter(Adapter):
@@ -116,7 +92,7 @@ class ShadeformAdapter(Adapter):
 
         offers: list[NormalizedOffer] = []
         warnings: list[str] = []
-        table = RegionTable(REGIONS, api="Shadeform", noun="region")
+        regions: dict[str, NormalizedRegion] = {}
         free: list[str] = []
         no_region = 0
         entries = ((f"instance_types[{index}]", item) for index, item in enumerate(items))
@@ -126,16 +102,25 @@ class ShadeformAdapter(Adapter):
                 continue
             if not entry.availability:
                 no_region += 1
-            offers += [
-                entry.offer(code, available)
-                for code, available, display_name in entry.availability
-                if table.admit(code, display_name)
-            ]
+            for code, available, display_name in entry.availability:
+                regions.setdefault(code, located(code, display_name))
+                offers.append(entry.offer(code, available))
         if free:
             warnings.append(zero_price_warning(free))
         if no_region:
             warnings.append(f"{no_region} instance type(s) list no region at all and give no offer.")
-        return ParsedInventory(offers=offers, regions=table.regions, warnings=warnings + table.warnings())
+        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
+
+
+def located(code: str, display_name: str) -> NormalizedRegion:
+    """The region as Shadeform's answer places it: "FI, Helsinki" states the country and the city.
+    A display name that does not (or none) leaves the country to the region mappings (data)."""
+    match = DISPLAY_NAME.match(display_name)
+    if match and countries.name(match.group(1)):
+        # What follows the country may be a city or a state ("US, Virginia"): kept as the region's
+        # name, not claimed as a city.
+        return NormalizedRegion(code, match.group(1), "", display_name)
+    return NormalizedRegion(code, "", "", display_name)
 
 
 class _Entry:
@@ -162,6 +147,7 @@ class _Entry:
             "storage_gb": whole_or_none(_setting(item, config, "storage_in_gb")),
             "gpu_interconnect": "nvlink" if nvlink else interconnect_in(form),
             "gpu_memory_gb": gpu_memory_gb,
+            "instance_type": self.instance_type,
         }
         self.availability = _availability(item)
 

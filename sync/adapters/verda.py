@@ -34,10 +34,10 @@ What the adapter promises (docs/adapters/verda.md has the full mapping):
 
 - per GPU type, one on-demand offer and (when it has a spot price) one spot offer per location
   where that kind is available now (count not published: nodes_available None); a type free
-  nowhere is listed as sold out (0) in every location of ``sold_out_locations``;
+  nowhere is one sold-out offer (0) per plan with no location: none is invented;
+- locations are Verda's codes; their country comes from the region mappings (data), not this module;
 - price per GPU-hour = price per instance-hour / number_of_gpus, in the type's currency (USD);
-- CPU-only types are ignored; a price of 0 is held back with a warning; a location missing
-  from LOCATIONS is held back with a warning naming it;
+- CPU-only types are ignored; a price of 0 is held back with a warning;
 - one malformed type, or location of an availability list, is skipped with a warning; a payload
   of the wrong shape, an error body or a payload where every type (or every location of a list)
   is malformed raises AdapterError.
@@ -46,15 +46,13 @@ What the adapter promises (docs/adapters/verda.md has the full mapping):
 import json
 import re
 from decimal import Decimal
-from typing import ClassVar
 
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.inventory import NormalizedOffer, ParsedInventory
+from marketplace.inventory import NormalizedOffer, NormalizedRegion, ParsedInventory
 from sync.adapters.base import Adapter, AdapterError
 from sync.adapters.reading import (
     BadEntry,
-    RegionTable,
     interconnect_in,
     load_json,
     load_object,
@@ -74,15 +72,6 @@ OAUTH_PATH = "/v1/oauth2/token"
 TYPES_PATH = "/v1/instance-types"
 AVAILABILITY_PATH = "/v1/instance-availability"
 
-# Verda's location codes -> (country, city, name). Source: the SDK's Locations constants and the
-# GET /v1/locations answers its tests use ({"code": "FIN-01", "name": "Finland 1", "country_code": "FI"}).
-LOCATIONS: dict[str, tuple[str, str, str]] = {
-    "FIN-01": ("FI", "Helsinki", "Finland 1"),
-    "FIN-02": ("FI", "Helsinki", "Finland 2"),
-    "FIN-03": ("FI", "Helsinki", "Finland 3"),
-    "ICE-01": ("IS", "Reykjanesbær", "Iceland 1"),
-}
-
 PLANS = (("on_demand", "price_per_hour", "availability"), ("spot", "spot_price", "spot_availability"))
 
 
@@ -94,9 +83,6 @@ class VerdaAdapter(Adapter):
     credentials_help = _("Your OAuth client id and secret, joined by a colon: “client_id:client_secret”.")
     demo_path = "api/verda"
     api_root = "/v1"
-
-    # Where a type free nowhere is shown as sold out; narrow it to list such types in fewer places.
-    sold_out_locations: ClassVar[tuple[str, ...]] = tuple(LOCATIONS)
 
     def fetch(self, *, base_url: str, credentials: str, client) -> bytes:
         """Get a token with the client credentials, then the three lists; return them combined."""
@@ -152,7 +138,7 @@ class VerdaAdapter(Adapter):
         free = {plan: _free_locations(document[part], part, warnings) for plan, _, part in PLANS}
 
         offers: list[NormalizedOffer] = []
-        table = RegionTable(LOCATIONS, api="Verda", noun="location")
+        regions: dict[str, NormalizedRegion] = {}
         zero_priced: list[str] = []
         entries = ((_label(item, index), item) for index, item in enumerate(types))
         for entry in readable(entries, _Entry.read, warnings, what="instance types in the Verda payload"):
@@ -164,12 +150,14 @@ class VerdaAdapter(Adapter):
                 if price == 0:
                     zero_priced.append(f"instance type {show(entry.instance_type)} ({price_field})")
                     continue
-                nodes_available = None if where else 0
-                locations = where or self.sold_out_locations
-                offers += [entry.offer(plan, code, nodes_available) for code in locations if table.admit(code)]
+                if not where:
+                    offers.append(entry.offer(plan, "", 0))  # free nowhere: sold out, location not stated
+                for code in where:
+                    regions.setdefault(code, NormalizedRegion(code, ""))
+                    offers.append(entry.offer(plan, code, None))
         if zero_priced:
             warnings.append(zero_price_warning(zero_priced))
-        return ParsedInventory(offers=offers, regions=table.regions, warnings=warnings + table.warnings())
+        return ParsedInventory(offers=offers, regions=list(regions.values()), warnings=warnings)
 
 
 class _Entry:
@@ -193,6 +181,7 @@ class _Entry:
             "storage_gb": _size(item, "storage", "size_in_gigabytes"),
             "gpu_interconnect": interconnect_in(self.gpu),
             "gpu_memory_gb": vram // gpus if vram else None,
+            "instance_type": self.instance_type,
         }
 
     @classmethod
@@ -211,7 +200,7 @@ class _Entry:
 
     def offer(self, plan: str, location: str, nodes_available: int | None) -> NormalizedOffer:
         return NormalizedOffer(
-            external_id=f"{self.instance_type}:{location}:{plan}",
+            external_id=f"{self.instance_type}:{location}:{plan}" if location else f"{self.instance_type}:{plan}",
             region=location,
             pricing_type=plan,
             price_per_gpu_hour=to_price_places(self.prices[plan] / self.gpus),

@@ -1,12 +1,13 @@
 """RunPod: the GraphQL query, exact offers from a saved answer, stock levels, Community Cloud held
 back, GraphQL errors, a sync. What every adapter promises is in test_adapter_contract.py."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from marketplace.inventory import NormalizedOffer, NormalizedRegion
-from marketplace.models import Offer
+from marketplace.models import GpuAlias, Offer
 from sync.adapters.runpod import QUERY
 from sync.engine import sync_connection_run
 from sync.models import SyncRun
@@ -26,8 +27,14 @@ MI300X = "AMD Instinct MI300X OAM"
 
 def secure(center, gpu, pricing, price, nodes, *, memory, vcpus=None, ram=None) -> NormalizedOffer:
     external_id = f"{center}/{gpu}/1x/{pricing}"
-    return expected_offer(external_id, center, price, nodes, gpu, 1, vcpus, ram, memory=memory, pricing_type=pricing)
+    expected = expected_offer(
+        external_id, center, price, nodes, gpu, 1, vcpus, ram, memory=memory, pricing_type=pricing
+    )
+    return replace(expected, gpu_form_factor=FORMS.get(gpu, ""))
 
+
+# What each type's displayName says of its form factor ("H100 SXM", "A100 PCIe").
+FORMS = {H100: "sxm", A100: "pcie", H200: "sxm"}
 
 EXPECTED_OFFERS = [
     # High / Medium / Low stock: available, count not published (None).
@@ -50,8 +57,8 @@ EXPECTED_OFFERS = [
     secure("CA-MTL-1", L40S, "spot", "0.26", 0, memory=48),
     # Optional fields missing (no spot prices, no lowestPrice).
     secure("US-TX-3", H200, "on_demand", "3.99", None, memory=141),
-    # A data center missing from the country table: the offer keeps its id as region (the
-    # sync holds it back unless the provider adds that region on the dashboard).
+    # A data center no mapping places: the offer keeps its id as region (the sync holds it back
+    # for review unless the provider adds that region on the dashboard).
     secure("AP-KR-1", H200, "on_demand", "3.99", None, memory=141),
     secure("EU-RO-1", MI300X, "on_demand", "2.49", None, memory=192, vcpus=24, ram=283),
 ]
@@ -61,19 +68,29 @@ def test_a_saved_answer_gives_exact_offers_regions_and_warnings():
     inventory = parse(KIND, payload(SAVED))
 
     assert inventory.offers == EXPECTED_OFFERS
+    # RunPod's answer places no data center in a country: the region mappings (data) do.
     assert inventory.regions == [
-        NormalizedRegion(code="EU-RO-1", country="RO"),
-        NormalizedRegion(code="US-TX-3", country="US"),
-        NormalizedRegion(code="CA-MTL-1", country="CA"),
+        NormalizedRegion(code=code, country="") for code in ("EU-RO-1", "US-TX-3", "CA-MTL-1", "AP-KR-1")
     ]
     assert inventory.warnings == [
         "Held back, with a price of 0 or none (a GPU is never listed as free): NVIDIA A40 (Secure Cloud on-demand).",
         "On Secure Cloud but in no data center's availability, so not listed: NVIDIA B200.",
-        'RunPod data center "AP-KR-1" is not in the portal\'s table of RunPod data centers, so its country is '
-        'unknown: its offer is held back until a region "AP-KR-1" is added on the dashboard.',
         "Held back 7 Community Cloud prices: RunPod's API gives no location for Community Cloud, and the catalog "
         "lists an offer only with its country.",
     ]
+
+
+def test_every_gpu_name_resolves_with_the_facts_runpod_states(db):
+    # A new RunPod name the catalogue lacks fails here: add it to the catalogue's aliases. RunPod's id
+    # "NVIDIA H200" says neither SXM nor NVL (both 141 GB); its displayName "H200 SXM" does.
+    offers = parse(KIND, payload(SAVED)).offers  # the demo's answer: test_adapter_contract.py
+
+    resolutions = GpuAlias.objects.resolve_facts({offer.gpu_query for offer in offers})
+
+    assert [query.name for query, resolution in resolutions.items() if not resolution.resolved] == []
+    h200 = next(resolution for query, resolution in resolutions.items() if query.name == H200)
+    assert h200.gpu_model.slug == "h200"
+    assert GpuAlias.objects.resolve(H200) is None  # the name alone stays ambiguous
 
 
 def test_the_query_asks_the_lowest_price_of_one_gpu_pods():
@@ -197,8 +214,8 @@ def test_a_sync_lists_located_offers_and_holds_back_the_rest(acme, local_server)
     run = sync_connection_run(connection=connection)
 
     assert (run.outcome, run.error) == (SyncRun.Outcome.SUCCESS, "")
-    # AP-KR-1 (no country) and the AMD type (not in the catalogue) are held back.
-    assert (run.created, run.skipped) == (15, 2)
+    # AP-KR-1 (a data center no mapping places) is held back; the AMD type is in the catalogue now.
+    assert (run.created, run.skipped) == (16, 1)
     listed = Offer.objects.filter(provider=acme).order_by("external_id")
     assert {offer.region.code: offer.country.code for offer in listed} == {
         "CA-MTL-1": "CA",
@@ -267,7 +284,7 @@ def test_the_command_prints_the_normalized_offers_of_a_saved_answer():
         "pcie",
     )
     no_country = by_id[f"AP-KR-1/{H200}/1x/on_demand"]
-    assert (no_country["country"], no_country["gpu_model"]) == (None, "H200 141GB")
-    assert by_id[f"EU-RO-1/{MI300X}/1x/on_demand"]["gpu_model"] is None
-    # Every NVIDIA name RunPod uses here is in the alias table.
-    assert all(row["gpu_model"] for row in rows if row["gpu_model_raw"] != MI300X)
+    assert (no_country["country"], no_country["gpu_model"]) == (None, "H200 SXM 141GB")  # displayName: "H200 SXM"
+    assert by_id[f"EU-RO-1/{MI300X}/1x/on_demand"]["gpu_model"] == "Instinct MI300X 192GB"
+    # Every name RunPod uses here resolves.
+    assert all(row["gpu_model"] for row in rows)

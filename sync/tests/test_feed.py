@@ -58,6 +58,8 @@ def test_a_good_feed_gives_exact_normalized_offers_and_regions():
             price_per_gpu_hour=Decimal("1.85"),
             currency="EUR",
             nodes_available=3,
+            gpu_memory_gb=141,  # optional facts: "H200" alone may be the SXM or the NVL
+            gpu_form_factor="sxm",
         ),
         NormalizedOffer(
             external_id="a100-8x-fra-1y",
@@ -155,6 +157,14 @@ def test_an_empty_offer_list_is_a_valid_feed():
         ),
         (lambda d: d["offers"][0].update(currency="usd"), 'offers[0].currency: "usd" is not an ISO 4217 currency code'),
         (
+            lambda d: d["offers"][0].update(gpu_form_factor="socket"),
+            'offers[0].gpu_form_factor: "socket" is not one of "sxm", "pcie", "nvl", "superchip", "oam", null',
+        ),
+        (
+            lambda d: d["offers"][0].update(gpu_memory_gb=0),
+            "offers[0].gpu_memory_gb: 0 is less than the minimum of 1",
+        ),
+        (
             lambda d: d["regions"][0].update(country="Germany"),
             'regions[0].country: "Germany" is not an ISO 3166-1 alpha-2',
         ),
@@ -247,6 +257,9 @@ GOOD_OFFER = {
     "storage_gb": 30720,
     "gpu_interconnect": "nvlink",
     "network": "infiniband",
+    "gpu_memory_gb": 80,
+    "gpu_form_factor": "sxm",
+    "instance_type": "gpu_8x_h100_sxm5",
 }
 ODD_VALUES = [
     None, True, False, 0, 1, -1, 1.0, 1.5, 120, 121, 1024, 1025, 10**6, 10**6 + 1, 999_999, 999_999.5, 10**12,
@@ -295,3 +308,16 @@ def test_a_feed_over_the_offer_limit_is_refused():
     error = parse_error(document)
 
     assert str(error) == "The feed is not valid: offers: has more than 100000 items."
+
+
+def test_the_optional_gpu_facts_are_read_and_a_feed_without_them_stays_valid():
+    document = feed_document()
+    document["offers"][0].update(gpu="H100", gpu_memory_gb=80, gpu_form_factor="pcie", instance_type="1x-h100-pcie")
+    offer = parse(document).offers[0]
+    assert (offer.gpu_memory_gb, offer.gpu_form_factor, offer.instance_type) == (80, "pcie", "1x-h100-pcie")
+
+    for item in document["offers"]:
+        for name in ("gpu_memory_gb", "gpu_form_factor", "instance_type"):
+            item.pop(name, None)
+    offer = parse(document).offers[0]
+    assert (offer.gpu_memory_gb, offer.gpu_form_factor, offer.instance_type) == (None, "", "")

@@ -2,7 +2,8 @@
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from portal.testing import migrate
 
 BEFORE = [
     ("contenttypes", "0002_remove_content_type_name"),
@@ -12,25 +13,8 @@ BEFORE = [
 AFTER = [("sync", "0002_tables_renamed"), ("providers", "0006_sync_models_moved_to_sync_app")]
 
 
-def migrate(targets=None):
-    """Migrate to ``targets`` (None: every app's latest) and return the models as they were then."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def back_to_the_latest_migrations():
-    """Later migrations were undone to go back to BEFORE: the tests after this one need them."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("back_to_the_latest_migrations")
+@pytest.mark.usefixtures("latest_schema_after")
 def test_connections_runs_and_their_offers_survive_the_move():
     old = migrate(BEFORE)
     try:

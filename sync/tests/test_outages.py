@@ -194,6 +194,15 @@ class CuttableProxy:
                     pass
 
 
+def connected_applications() -> list[str]:
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT application_name FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
 def terminate_backends(application_name: str) -> int:
     with db_connection.cursor() as cursor:
         cursor.execute(
@@ -256,7 +265,12 @@ def test_a_worker_recovers_when_postgresql_drops_its_connection(feed_connection,
     beat = beat_spawn(tmp_path / "beat.log", tmp_path / "schedule", **env)
     try:
         wait_for(lambda: successful_runs(feed_connection) == 1, 60, "the first sync", log=tmp_path / "worker.log")
-        wait_for(lambda: terminate_backends("outage-worker") >= 1, 10, "the worker's connection")
+        wait_for(
+            lambda: terminate_backends("outage-worker") >= 1,
+            30,
+            f"the worker's connection (connected after the first sync: {connected_applications()})",
+            log=tmp_path / "worker.log",
+        )
         SyncConnection.objects.filter(pk=feed_connection.pk).update(next_sync_at=timezone.now())
         wait_for(lambda: successful_runs(feed_connection) == 2, 60, "the sync after", log=tmp_path / "worker.log")
         assert worker.poll() is None

@@ -81,7 +81,7 @@ def test_the_feed_as_normalized_offers(db):
         },
         {
             "external_id": "h200-8x-par-spot",
-            "gpu_model": "H200 141GB",
+            "gpu_model": "H200 SXM 141GB",
             "gpu_model_raw": "H200",
             "gpus_per_node": 8,
             "gpu_memory_gb": 141,

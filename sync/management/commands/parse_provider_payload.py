@@ -20,6 +20,7 @@ from portal.lib.http import FetchError, GuardedClient
 from sync.adapters.base import AdapterError
 from sync.adapters.registry import ADAPTERS, get_adapter
 from sync.preview import inventory_preview, offer_json
+from sync.regions import inventory_locate
 
 
 class Command(BaseCommand):
@@ -51,7 +52,8 @@ class Command(BaseCommand):
             inventory = parser.parse(payload)
         except (AdapterError, FetchError) as exc:
             raise CommandError(str(exc)) from None
-        preview = inventory_preview(inventory=inventory)
+        # Placed as a sync would: the answer's own locations, else the region mappings (data).
+        preview = inventory_preview(inventory=inventory_locate(kind=adapter, inventory=inventory))
         for warning in preview.warnings:
             self.stderr.write(f"warning: {warning}")
         self.stdout.write(json.dumps([offer_json(row) for row in preview.rows], indent=2, ensure_ascii=False))
