@@ -7,13 +7,15 @@ only through an agreement.
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from deals.models import Agreement, CapacityRequest, Message, Quote, Recipient, SavedSearch
-from marketplace.models import Offer, SearchDemand
+from marketplace.models import ExchangeRate, Offer, SearchDemand
+from marketplace.selectors import price_display
 from providers.models import Provider
 
 
@@ -61,10 +63,34 @@ def request_threads(*, request: CapacityRequest) -> list[Thread]:
     return list(threads.values())
 
 
-def quotes_compared(*, threads: list[Thread]) -> list[Quote]:
-    """The live quotes, cheapest total first, for the side-by-side comparison."""
+@dataclass(frozen=True)
+class QuotesCompared:
+    """The live quotes side by side, cheapest total first, every total also in one currency."""
+
+    currency: str
+    rates_date: date | None
+    quotes: list[Quote]  # each with total_converted: its total in ``currency`` (None: no rate)
+
+
+def quotes_compared(*, threads: list[Thread], currency: str = "") -> QuotesCompared:
+    """Compare the live quotes in ``currency`` when the portal has its rate, else in the catalog's.
+
+    A quote's own total stays in its own currency; the converted one (at the ECB reference rates
+    the catalog uses) only ranks and compares them. A quote in a currency without a rate is
+    shown last, unconverted: never a guessed rate.
+    """
+    display = price_display(currency=currency)
+    rates = ExchangeRate.objects.units_per_eur()
     live = [thread.live_quote for thread in threads if thread.live_quote]
-    return sorted(live, key=lambda quote: (quote.currency, quote.total))
+    for quote in live:
+        quote.total_converted = None
+        if quote.currency == display.currency:
+            quote.total_converted = quote.total
+        elif quote.currency in rates:
+            in_eur = quote.total / rates[quote.currency]
+            quote.total_converted = (in_eur * display.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    live.sort(key=lambda quote: (quote.total_converted is None, quote.total_converted or 0, quote.currency))
+    return QuotesCompared(currency=display.currency, rates_date=display.rates_date, quotes=live)
 
 
 def agreement_of_developer(*, user: User, pk: int) -> Agreement | None:

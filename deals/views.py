@@ -83,7 +83,10 @@ def request_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     context = {
         "capacity_request": capacity_request,
         "threads": threads,
-        "compared": selectors.quotes_compared(threads=threads),
+        # The request's budget currency, else the one the catalog shows (?currency=).
+        "compared": selectors.quotes_compared(
+            threads=threads, currency=capacity_request.budget_currency or request.GET.get("currency", "")
+        ),
         "extend_form": ExtendForm(),
         "message_form": MessageForm(),
         "decline_form": DeclineForm(),

@@ -1,12 +1,15 @@
 """The developer's pages: file a request (from the catalog or an offer), compare, accept; searches."""
 
+import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from deals.models import CapacityRequest, SavedSearch
+from deals.models import CapacityRequest, Recipient, SavedSearch
 from deals.tests.support import TODAY, file_request, send_quote
+from marketplace.models import ExchangeRate
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +97,32 @@ def test_the_request_page_compares_quotes_and_accepting_shows_the_contacts(
 
     assert "sales@acme.test" in response.text and "Print or save as PDF" in response.text
     assert "sales@acme.test" in dave_client.get(request.get_absolute_url()).text
+
+
+def test_quotes_in_different_currencies_are_ranked_by_their_total_in_one_currency(
+    dave_client, developer, acme_h100, beta_h100, gamma, settings
+):
+    settings.CATALOG_CURRENCY = "EUR"
+    ExchangeRate.objects.update_or_create(currency="USD", defaults={"units_per_eur": Decimal("1.25")})
+    ExchangeRate.objects.filter(currency="ARS").delete()
+    request = file_request(developer, country_groups=[])
+    Recipient.objects.create(request=request, provider=gamma)
+    dollars = send_quote(request, acme_h100.provider, price_per_gpu_hour="2.40", currency="USD")  # 1.92 EUR
+    euros = send_quote(request, beta_h100.provider, price_per_gpu_hour="2.00", currency="EUR")
+    pesos = send_quote(request, gamma, price_per_gpu_hour="2000", currency="ARS")  # no rate: never guessed
+
+    page = dave_client.get(request.get_absolute_url()).text
+
+    order = [int(pk) for pk in re.findall(r'data-quote="(\d+)"', page)]
+    assert order == [dollars.pk, euros.pk, pesos.pk]
+    assert "≈ 265,420.80 EUR" in page or "≈ 265420.80 EUR" in page  # 2.40 USD x 64 x 2,160 h / 1.25
+    assert "331,776.00 USD" in page or "331776.00 USD" in page  # the quote's own total, unconverted
+    assert "Total in EUR" in page
+
+    # A budget in dollars compares in dollars.
+    CapacityRequest.objects.filter(pk=request.pk).update(budget_currency="USD")
+    page = dave_client.get(request.get_absolute_url()).text
+    assert "Total in USD" in page and ("≈ 345,600.00 USD" in page or "≈ 345600.00 USD" in page)
 
 
 def test_the_developer_withdraws_extends_and_writes_to_a_provider(dave_client, developer, acme_h100):

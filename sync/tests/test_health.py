@@ -71,8 +71,9 @@ def de_offer(acme_fra):
     return make_offer(acme_fra.provider, acme_fra)
 
 
-def test_load_balancers_probing_over_plain_http_are_answered_not_redirected(client, db, settings):
+def test_load_balancers_and_scrapers_over_plain_http_are_answered_not_redirected(client, db, settings):
     settings.SECURE_SSL_REDIRECT = True
-    settings.SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # as production sets it
+    settings.SECURE_REDIRECT_EXEMPT = settings.PLAIN_HTTP_PATHS  # as production sets it
     assert client.get("/").status_code == 301
     assert client.get("/healthz").status_code == 200
+    assert client.get("/metrics").status_code == 200
