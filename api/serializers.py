@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from marketplace.models import GpuModel, Offer, OfferSnapshot
 from providers.models import Provider, ProviderCertification, Region
+from providers.services import FACT_FIELDS
 
 
 class GpuModelSerializer(serializers.ModelSerializer):
@@ -73,12 +74,7 @@ class ProviderSerializer(serializers.ModelSerializer):
             "hq_country",
             "website",
             "description",
-            "legal_entity",
-            "incorporation_country",
-            "parent_name",
-            "parent_country",
-            "dpa_offered",
-            "dpa_url",
+            *FACT_FIELDS,
             "certifications",
         ]
 

@@ -62,16 +62,7 @@ class ProviderAdmin(SimpleHistoryAdmin):
         (None, {"fields": ["name", "slug", "status", "hq_country", "website", "contact_email", "description"]}),
         (
             _("Sovereignty facts"),
-            {
-                "fields": [
-                    "legal_entity",
-                    "incorporation_country",
-                    "parent_name",
-                    "parent_country",
-                    "dpa_offered",
-                    "dpa_url",
-                ]
-            },
+            {"fields": services.FACT_FIELDS},
         ),
         (None, {"fields": ["created_at", "approved_by", "approved_at"]}),
     ]
