@@ -16,6 +16,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A request in French leaves French active on the thread (LocaleMiddleware): each test
+    # starts in the default language, whatever ran before it.
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _no_catalog_cache(settings):
     # Tests change offers between requests and expect to see it at once; the cache has its own tests.
     settings.CATALOG_CACHE_SECONDS = 0
