@@ -9,7 +9,8 @@ labels, links to the same GPUs, providers and countries) is built once per page,
 is one str.format() of values escaped where they are read: a seventh of the time
 (``python -m bench.rows``).
 
-The markup is the row template's, byte for byte; marketplace/tests/test_offer_rows.py pins it,
+The markup is the row template's, byte for byte, plus each cell's column heading in data-label
+(the cards of a narrow screen); marketplace/tests/test_offer_rows.py pins it,
 and checks that the country link and the freshness note still match components/country.html
 and components/freshness.html, which other pages use.
 """
@@ -39,20 +40,22 @@ from providers.models import Provider
 # translations are ours and not escaped), or a number.
 ROW = (
     '<tr class="offer-row{classes}" data-offer="{pk}">\n'
-    "  <td>{gpu}</td>\n"
-    "  <td>{provider}</td>\n"
-    '  <td class="location"><span class="place">{country}{city}</span>{spans}<br>'
+    '  <td data-label="{label_gpu}">{gpu}</td>\n'
+    '  <td data-label="{label_provider}">{provider}</td>\n'
+    '  <td class="location" data-label="{label_location}"><span class="place">{country}{city}</span>{spans}<br>'
     '<small class="muted">{region}</small></td>\n'
-    '  <td class="num">{gpus_per_node}</td>\n'
-    '  <td><small>{node}<br><span class="muted">{storage}{links}</span></small></td>\n'
-    '  <td class="num price"><strong>{price}</strong>&nbsp;<small>{currency}</small><br>{listed}'
-    '<small class="muted">{pricing}{term}</small>{total}</td>\n'
+    '  <td class="num" data-label="{label_gpus_per_node}">{gpus_per_node}</td>\n'
+    '  <td data-label="{label_node}"><small>{node}<br><span class="muted">{storage}{links}</span></small></td>\n'
+    '  <td class="num price" data-label="{label_price}"><strong>{price}</strong>&nbsp;<small>{currency}</small><br>'
+    '{listed}<small class="muted">{pricing}{term}</small>{total}</td>\n'
     # The newline before </td> is the one components/capacity.html ended with: the same bytes.
-    '  <td class="num capacity">{capacity}\n</td>\n'
-    "  <td><small>{freshness}</small></td>\n"
-    '  <td><a href="{url}" aria-label="{details_label}">{details}</a></td>\n'
+    '  <td class="num capacity" data-label="{label_capacity}">{capacity}\n</td>\n'
+    '  <td data-label="{label_verified}"><small>{freshness}</small></td>\n'
+    '  <td class="details"><a href="{url}" aria-label="{details_label}">{details}</a></td>\n'
     "</tr>\n"
 )
+# Each cell's data-label is its column's heading (components/offer_table_head.html): a narrow
+# screen shows the rows as cards, each value under its heading (static/css/portal.css).
 LINK = '<a href="{url}">{text}</a>'
 # The provider's own price and currency, beside a converted price.
 LISTED = '<small class="listed" title="{title}">{price}&nbsp;{currency}</small><br>'
@@ -123,6 +126,19 @@ class OfferRows:
         # Translations, looked up once: a row only puts its numbers in.
         self.details_label = gettext("Offer details")
         self.details = gettext("Details")
+        self.column_labels = {
+            f"label_{name}": escape(heading)
+            for name, heading in [
+                ("gpu", gettext("GPU")),
+                ("provider", gettext("Provider")),
+                ("location", gettext("Location")),
+                ("gpus_per_node", gettext("GPUs / node")),
+                ("node", gettext("Node")),
+                ("price", gettext("Price / GPU-h")),
+                ("capacity", gettext("Available")),
+                ("verified", gettext("Verified")),
+            ]
+        }
         self.vcpus = gettext("%(n)s vCPU")
         self.ram = gettext("%(n)s GB RAM")
         self.disk = gettext("%(n)s GB disk")
@@ -214,6 +230,7 @@ class OfferRows:
             url=self.offer_url(offer.pk),
             details_label=self.details_label,
             details=self.details,
+            **self.column_labels,
         )
 
     def price(self, offer: Offer) -> dict[str, str]:

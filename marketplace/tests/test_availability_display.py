@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def capacity_cell(page: str, offer) -> str:
     row = re.search(rf'<tr class="offer-row[^"]*" data-offer="{offer.pk}">.*?</tr>', page, re.S).group(0)
-    return re.search(r'<td class="num capacity">(.*?)</td>', row, re.S).group(1)
+    return re.search(r'<td class="num capacity"[^>]*>(.*?)</td>', row, re.S).group(1)
 
 
 @pytest.fixture

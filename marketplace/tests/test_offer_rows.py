@@ -2,7 +2,8 @@
 
 The rows were a template (components/offer_row.html with country, capacity and freshness
 includes); the expected HTML below is what that template rendered, so the faster renderer is
-the same page. Time is frozen: "verified 3 minutes ago" is computed when the row is rendered.
+the same page; since then each cell also names its column (data-label, for the cards of a narrow
+screen). Time is frozen: "verified 3 minutes ago" is computed when the row is rendered.
 """
 
 # ruff: noqa: E501 (rows of HTML, as they are served)
@@ -86,16 +87,16 @@ def test_a_row_with_a_count_of_gpus(offers):
     assert render(offers["counted"]) == expected(
         offers["counted"],
         """<tr class="offer-row" data-offer="{pk}">
-  <td><a href="/gpus/h100-sxm/"><strong>H100 SXM 80GB</strong></a></td>
-  <td><a href="/providers/acme-gpu/">Acme GPU</a></td>
-  <td class="location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
-  <td class="num">8</td>
-  <td><small>128 vCPU · 2048 GB RAM<br><span class="muted">NVLink / InfiniBand</span></small></td>
-  <td class="num price"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
-  <td class="num capacity"><strong>32</strong> <small>GPUs</small><br><small class="muted">4 / 16 nodes</small>
+  <td data-label="GPU"><a href="/gpus/h100-sxm/"><strong>H100 SXM 80GB</strong></a></td>
+  <td data-label="Provider"><a href="/providers/acme-gpu/">Acme GPU</a></td>
+  <td class="location" data-label="Location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
+  <td class="num" data-label="GPUs / node">8</td>
+  <td data-label="Node"><small>128 vCPU · 2048 GB RAM<br><span class="muted">NVLink / InfiniBand</span></small></td>
+  <td class="num price" data-label="Price / GPU-h"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
+  <td class="num capacity" data-label="Available"><strong>32</strong> <small>GPUs</small><br><small class="muted">4 / 16 nodes</small>
 </td>
-  <td><small><time datetime="2026-03-02T14:02:30+00:00" title="March 2, 2026, 2:02 p.m." class="verified">verified 3\xa0minutes ago</time></small></td>
-  <td><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
+  <td data-label="Verified"><small><time datetime="2026-03-02T14:02:30+00:00" title="March 2, 2026, 2:02 p.m." class="verified">verified 3\xa0minutes ago</time></small></td>
+  <td class="details"><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
 </tr>
 """,
     )
@@ -105,16 +106,16 @@ def test_a_row_whose_count_is_not_published(offers):
     assert render(offers["unknown"]) == expected(
         offers["unknown"],
         """<tr class="offer-row" data-offer="{pk}">
-  <td><a href="/gpus/l40s/"><strong>L40S 48GB</strong></a></td>
-  <td><a href="/providers/acme-gpu/">Acme GPU</a></td>
-  <td class="location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
-  <td class="num">8</td>
-  <td><small>128 vCPU · 2048 GB RAM<br><span class="muted"></span></small></td>
-  <td class="num price"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
-  <td class="num capacity"><strong class="availability unknown-count" title="Available now; the provider does not publish how many.">Available</strong><br><small class="muted">count not published</small>
+  <td data-label="GPU"><a href="/gpus/l40s/"><strong>L40S 48GB</strong></a></td>
+  <td data-label="Provider"><a href="/providers/acme-gpu/">Acme GPU</a></td>
+  <td class="location" data-label="Location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
+  <td class="num" data-label="GPUs / node">8</td>
+  <td data-label="Node"><small>128 vCPU · 2048 GB RAM<br><span class="muted"></span></small></td>
+  <td class="num price" data-label="Price / GPU-h"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
+  <td class="num capacity" data-label="Available"><strong class="availability unknown-count" title="Available now; the provider does not publish how many.">Available</strong><br><small class="muted">count not published</small>
 </td>
-  <td><small><time datetime="2026-03-02T14:02:30+00:00" title="March 2, 2026, 2:02 p.m." class="verified">verified 3\xa0minutes ago</time></small></td>
-  <td><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
+  <td data-label="Verified"><small><time datetime="2026-03-02T14:02:30+00:00" title="March 2, 2026, 2:02 p.m." class="verified">verified 3\xa0minutes ago</time></small></td>
+  <td class="details"><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
 </tr>
 """,
     )
@@ -126,16 +127,16 @@ def test_a_sold_out_row(offers):
     assert render(offers["sold out"]) == expected(
         offers["sold out"],
         """<tr class="offer-row sold-out" data-offer="{pk}">
-  <td><a href="/gpus/h100-sxm/"><strong>H100 SXM 80GB</strong></a></td>
-  <td><a href="/providers/acme-gpu/">Acme GPU</a></td>
-  <td class="location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
-  <td class="num">8</td>
-  <td><small>128 vCPU · 2048 GB RAM<br><span class="muted">Ethernet</span></small></td>
-  <td class="num price"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
-  <td class="num capacity"><strong class="availability sold-out">Sold out</strong><br><small class="muted">0 / 16 nodes</small>
+  <td data-label="GPU"><a href="/gpus/h100-sxm/"><strong>H100 SXM 80GB</strong></a></td>
+  <td data-label="Provider"><a href="/providers/acme-gpu/">Acme GPU</a></td>
+  <td class="location" data-label="Location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
+  <td class="num" data-label="GPUs / node">8</td>
+  <td data-label="Node"><small>128 vCPU · 2048 GB RAM<br><span class="muted">Ethernet</span></small></td>
+  <td class="num price" data-label="Price / GPU-h"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
+  <td class="num capacity" data-label="Available"><strong class="availability sold-out">Sold out</strong><br><small class="muted">0 / 16 nodes</small>
 </td>
-  <td><small><time datetime="2026-03-02T14:02:30+00:00" title="March 2, 2026, 2:02 p.m." class="verified">verified 3\xa0minutes ago</time></small></td>
-  <td><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
+  <td data-label="Verified"><small><time datetime="2026-03-02T14:02:30+00:00" title="March 2, 2026, 2:02 p.m." class="verified">verified 3\xa0minutes ago</time></small></td>
+  <td class="details"><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
 </tr>
 """,
     )
@@ -145,16 +146,16 @@ def test_a_stale_row(offers):
     assert render(offers["stale"]) == expected(
         offers["stale"],
         """<tr class="offer-row stale" data-offer="{pk}">
-  <td><a href="/gpus/h100-sxm/"><strong>H100 SXM 80GB</strong></a></td>
-  <td><a href="/providers/acme-gpu/">Acme GPU</a></td>
-  <td class="location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
-  <td class="num">8</td>
-  <td><small>128 vCPU<br><span class="muted"></span></small></td>
-  <td class="num price"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
-  <td class="num capacity"><strong>32</strong> <small>GPUs</small><br><small class="muted">4 / 16 nodes</small>
+  <td data-label="GPU"><a href="/gpus/h100-sxm/"><strong>H100 SXM 80GB</strong></a></td>
+  <td data-label="Provider"><a href="/providers/acme-gpu/">Acme GPU</a></td>
+  <td class="location" data-label="Location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
+  <td class="num" data-label="GPUs / node">8</td>
+  <td data-label="Node"><small>128 vCPU<br><span class="muted"></span></small></td>
+  <td class="num price" data-label="Price / GPU-h"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
+  <td class="num capacity" data-label="Available"><strong>32</strong> <small>GPUs</small><br><small class="muted">4 / 16 nodes</small>
 </td>
-  <td><small><time datetime="2026-02-20T14:05:30+00:00" title="Feb. 20, 2026, 2:05 p.m." class="verified">verified 1\xa0week, 3\xa0days ago</time> <span class="badge bad stale-marker" title="Not verified recently: the provider has not confirmed this offer.">stale</span></small></td>
-  <td><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
+  <td data-label="Verified"><small><time datetime="2026-02-20T14:05:30+00:00" title="Feb. 20, 2026, 2:05 p.m." class="verified">verified 1\xa0week, 3\xa0days ago</time> <span class="badge bad stale-marker" title="Not verified recently: the provider has not confirmed this offer.">stale</span></small></td>
+  <td class="details"><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
 </tr>
 """,
     )
@@ -164,16 +165,16 @@ def test_a_reserved_row_with_its_minimum_term(offers):
     assert render(offers["reserved"]) == expected(
         offers["reserved"],
         """<tr class="offer-row" data-offer="{pk}">
-  <td><a href="/gpus/h200/"><strong>H200 SXM 141GB</strong></a></td>
-  <td><a href="/providers/beta-compute/">Beta Compute</a></td>
-  <td class="location"><span class="place"><a href="/countries/us/" class="country" title="United States of America"><img class="flag" src="/static/flags/us.gif" alt="" width="16" height="11" loading="lazy">US</a> New York</span><br><small class="muted">us-east-1</small></td>
-  <td class="num">8</td>
-  <td><small>128 vCPU · 2048 GB RAM<br><span class="muted">16000 GB disk · PCIe / Ethernet</span></small></td>
-  <td class="num price"><strong>3.10</strong>&nbsp;<small>USD</small><br><small class="muted">Reserved, min 12 months</small></td>
-  <td class="num capacity"><strong>80</strong> <small>GPUs</small><br><small class="muted">10 / 20 nodes</small>
+  <td data-label="GPU"><a href="/gpus/h200/"><strong>H200 SXM 141GB</strong></a></td>
+  <td data-label="Provider"><a href="/providers/beta-compute/">Beta Compute</a></td>
+  <td class="location" data-label="Location"><span class="place"><a href="/countries/us/" class="country" title="United States of America"><img class="flag" src="/static/flags/us.gif" alt="" width="16" height="11" loading="lazy">US</a> New York</span><br><small class="muted">us-east-1</small></td>
+  <td class="num" data-label="GPUs / node">8</td>
+  <td data-label="Node"><small>128 vCPU · 2048 GB RAM<br><span class="muted">16000 GB disk · PCIe / Ethernet</span></small></td>
+  <td class="num price" data-label="Price / GPU-h"><strong>3.10</strong>&nbsp;<small>USD</small><br><small class="muted">Reserved, min 12 months</small></td>
+  <td class="num capacity" data-label="Available"><strong>80</strong> <small>GPUs</small><br><small class="muted">10 / 20 nodes</small>
 </td>
-  <td><small><time datetime="2026-03-02T14:02:30+00:00" title="March 2, 2026, 2:02 p.m." class="verified">verified 3\xa0minutes ago</time></small></td>
-  <td><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
+  <td data-label="Verified"><small><time datetime="2026-03-02T14:02:30+00:00" title="March 2, 2026, 2:02 p.m." class="verified">verified 3\xa0minutes ago</time></small></td>
+  <td class="details"><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
 </tr>
 """,
     )
@@ -183,16 +184,16 @@ def test_names_are_escaped_and_missing_specs_left_out(offers):
     assert render(offers["bare"]) == expected(
         offers["bare"],
         """<tr class="offer-row" data-offer="{pk}">
-  <td><a href="/gpus/rtx-4090/"><strong>RTX 4090 24GB</strong></a></td>
-  <td><a href="/providers/smith-sons/">Smith &amp; &lt;Sons&gt;</a></td>
-  <td class="location"><span class="place"><a href="/countries/gb/" class="country" title="United Kingdom"><img class="flag" src="/static/flags/gb.gif" alt="" width="16" height="11" loading="lazy">GB</a> St &quot;Ives&quot;</span><br><small class="muted">o&#x27;1</small></td>
-  <td class="num">1</td>
-  <td><small><br><span class="muted"></span></small></td>
-  <td class="num price"><strong>0.0425</strong>&nbsp;<small>EUR</small><br><small class="muted">Spot, min 1 month</small></td>
-  <td class="num capacity"><strong>1</strong> <small>GPUs</small><br><small class="muted">1 node</small>
+  <td data-label="GPU"><a href="/gpus/rtx-4090/"><strong>RTX 4090 24GB</strong></a></td>
+  <td data-label="Provider"><a href="/providers/smith-sons/">Smith &amp; &lt;Sons&gt;</a></td>
+  <td class="location" data-label="Location"><span class="place"><a href="/countries/gb/" class="country" title="United Kingdom"><img class="flag" src="/static/flags/gb.gif" alt="" width="16" height="11" loading="lazy">GB</a> St &quot;Ives&quot;</span><br><small class="muted">o&#x27;1</small></td>
+  <td class="num" data-label="GPUs / node">1</td>
+  <td data-label="Node"><small><br><span class="muted"></span></small></td>
+  <td class="num price" data-label="Price / GPU-h"><strong>0.0425</strong>&nbsp;<small>EUR</small><br><small class="muted">Spot, min 1 month</small></td>
+  <td class="num capacity" data-label="Available"><strong>1</strong> <small>GPUs</small><br><small class="muted">1 node</small>
 </td>
-  <td><small><time datetime="2026-03-02T14:02:30+00:00" title="March 2, 2026, 2:02 p.m." class="verified">verified 3\xa0minutes ago</time></small></td>
-  <td><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
+  <td data-label="Verified"><small><time datetime="2026-03-02T14:02:30+00:00" title="March 2, 2026, 2:02 p.m." class="verified">verified 3\xa0minutes ago</time></small></td>
+  <td class="details"><a href="/offers/{pk}/" aria-label="Offer details">Details</a></td>
 </tr>
 """,
     )
@@ -202,16 +203,16 @@ def test_rows_in_french(offers):
     assert render(offers["reserved"], "fr") == expected(
         offers["reserved"],
         """<tr class="offer-row" data-offer="{pk}">
-  <td><a href="/gpus/h200/"><strong>H200 SXM 141GB</strong></a></td>
-  <td><a href="/providers/beta-compute/">Beta Compute</a></td>
-  <td class="location"><span class="place"><a href="/countries/us/" class="country" title="États-Unis d&#x27;Amérique"><img class="flag" src="/static/flags/us.gif" alt="" width="16" height="11" loading="lazy">US</a> New York</span><br><small class="muted">us-east-1</small></td>
-  <td class="num">8</td>
-  <td><small>128 vCPU · 2048 Go de RAM<br><span class="muted">16000 Go de disque · PCIe / Ethernet</span></small></td>
-  <td class="num price"><strong>3.10</strong>&nbsp;<small>USD</small><br><small class="muted">Réservé, min. 12 mois</small></td>
-  <td class="num capacity"><strong>80</strong> <small>GPU</small><br><small class="muted">10 / 20 nœuds</small>
+  <td data-label="GPU"><a href="/gpus/h200/"><strong>H200 SXM 141GB</strong></a></td>
+  <td data-label="Fournisseur"><a href="/providers/beta-compute/">Beta Compute</a></td>
+  <td class="location" data-label="Emplacement"><span class="place"><a href="/countries/us/" class="country" title="États-Unis d&#x27;Amérique"><img class="flag" src="/static/flags/us.gif" alt="" width="16" height="11" loading="lazy">US</a> New York</span><br><small class="muted">us-east-1</small></td>
+  <td class="num" data-label="GPU / nœud">8</td>
+  <td data-label="Nœud"><small>128 vCPU · 2048 Go de RAM<br><span class="muted">16000 Go de disque · PCIe / Ethernet</span></small></td>
+  <td class="num price" data-label="Prix / GPU-h"><strong>3.10</strong>&nbsp;<small>USD</small><br><small class="muted">Réservé, min. 12 mois</small></td>
+  <td class="num capacity" data-label="Disponible"><strong>80</strong> <small>GPU</small><br><small class="muted">10 / 20 nœuds</small>
 </td>
-  <td><small><time datetime="2026-03-02T14:02:30+00:00" title="2 mars 2026 14:02" class="verified">vérifiée il y a 3\xa0minutes</time></small></td>
-  <td><a href="/offers/{pk}/" aria-label="Détails de l'offre">Détails</a></td>
+  <td data-label="Vérification"><small><time datetime="2026-03-02T14:02:30+00:00" title="2 mars 2026 14:02" class="verified">vérifiée il y a 3\xa0minutes</time></small></td>
+  <td class="details"><a href="/offers/{pk}/" aria-label="Détails de l'offre">Détails</a></td>
 </tr>
 """,
     )

@@ -6,3 +6,20 @@ document.addEventListener("htmx:configRequest", (event) => {
     if (value === "") event.detail.formData.delete(key);
   }
 });
+
+// The filters drawer (catalog.html): open beside the results on a wide screen, closed above them
+// on a narrow one. Applying the filters on a narrow screen closes it, to show the results.
+const wideScreen = window.matchMedia("(min-width: 901px)");
+const filtersDrawer = () => document.getElementById("filters-drawer");
+const drawerFollowScreen = () => {
+  const drawer = filtersDrawer();
+  if (drawer) drawer.open = wideScreen.matches;
+};
+document.addEventListener("DOMContentLoaded", drawerFollowScreen);
+wideScreen.addEventListener("change", drawerFollowScreen);
+document.addEventListener("submit", (event) => {
+  const drawer = filtersDrawer();
+  if (wideScreen.matches || !drawer || !drawer.contains(event.target)) return;
+  drawer.open = false;
+  document.getElementById("results")?.scrollIntoView({ block: "start" });
+});
