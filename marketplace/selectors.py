@@ -335,8 +335,7 @@ def _catalog_facets(*, filterset: CatalogFilter, counts: dict[str, dict]) -> dic
 def price_display(*, currency: str | None = None) -> PriceDisplay:
     """Prices shown in ``currency`` when the portal has a rate for it, else in the default one
     (settings.CATALOG_CURRENCY). One small query."""
-    rates = dict(ExchangeRate.objects.values_list("currency", "units_per_eur"))
-    rates[REFERENCE_CURRENCY] = Decimal(1)
+    rates = ExchangeRate.objects.units_per_eur()
     dates = ExchangeRate.objects.order_by("-rate_date").values_list("rate_date", flat=True)
     code = (currency or "").upper()
     if code not in rates:
