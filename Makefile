@@ -48,7 +48,8 @@ format: install
 	$(BIN)/ruff format .
 
 # Benchmarks (docs/performance.md), on PostgreSQL: BENCH_DATABASE_URL, or DATABASE_URL + "_bench".
-# bench: 10k, 100k and 1M offers (~10 min); BENCH_ARGS="--sizes 10k,100k" skips the million.
+# bench: 10k, 100k and 1M offers (~10 min); BENCH_ARGS="--sizes 10k,100k" skips the million;
+# BENCH_STRICT=1 exits non-zero when a target of docs/performance.md is missed.
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
