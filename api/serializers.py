@@ -104,6 +104,9 @@ class OfferSerializer(serializers.ModelSerializer):
     stale = serializers.BooleanField(
         source="is_stale", help_text="Not verified recently: its facts may be out of date."
     )
+    last_verified_at = serializers.DateTimeField(
+        source="verified_at", help_text="When the provider last confirmed it (its connection's last sync, if synced)."
+    )
     price_eur = serializers.DecimalField(
         source="price_normalized",
         max_digits=16,

@@ -28,13 +28,13 @@ from rest_framework.views import APIView
 from api import serializers
 from api.authentication import HasScope
 from marketplace import selectors, services
-from marketplace.filters import CatalogFilter, CatalogForm, CheckboxFilter, IntegerFilter
+from marketplace.filters import VERIFIED_AT, CatalogFilter, CatalogForm, CheckboxFilter, IntegerFilter
 from marketplace.fx import REFERENCE_CURRENCY, PriceDisplay, price_shown
 from marketplace.models import ExchangeRate, GpuModel, Offer
 from sync.models import ApiToken, SyncRun
 from sync.services import inventory_push, push_connection
 
-OFFER_RELATIONS = ["provider", "region", "gpu_model"]
+OFFER_RELATIONS = ["provider", "region", "gpu_model", "sync_connection"]  # the last: Offer.verified_at
 
 
 def _catalog_parameters() -> list[OpenApiParameter]:
@@ -87,7 +87,8 @@ class CatalogCursor(CursorPagination):
         return self.view.filterset.cleaned.get("per_page") or settings.CATALOG_PAGE_SIZE
 
     def get_ordering(self, request, queryset, view):
-        return [CAPACITY_KEY if not isinstance(field, str) else field for field in view.ordering]
+        key = SORT_KEYS.get(view.filterset.sort)
+        return [key if not isinstance(field, str) else field for field in view.ordering]
 
     def get_paginated_response(self, data):
         response = super().get_paginated_response(data)
@@ -100,9 +101,9 @@ class CatalogCursor(CursorPagination):
         return paginated
 
 
-# The capacity sort puts unknown counts (NULL) last; a cursor needs a plain column for that:
-# unknown counts as -1, below every published count.
-CAPACITY_KEY = "-capacity_key"
+# A cursor needs plain columns: the capacity sort puts unknown counts (NULL) last, as -1 below
+# every published count; the freshness sort is on an expression (filters.VERIFIED_AT).
+SORT_KEYS = {"capacity": "-capacity_key", "freshness": "-verified_key"}
 
 
 @extend_schema(
@@ -123,6 +124,8 @@ class OfferList(generics.ListAPIView):
         self.ordering = self.filterset.ordering
         if self.filterset.sort == "capacity":
             offers = offers.annotate(capacity_key=Coalesce("gpus_available", -1))
+        if self.filterset.sort == "freshness":
+            offers = offers.annotate(verified_key=VERIFIED_AT)
         return offers
 
     def get_serializer_context(self):

@@ -34,7 +34,7 @@ BENCH_CERTIFICATIONS = (
     "pci-dss",
     "soc2",
 )
-DATASET_VERSION = 4  # bump when the generator changes, so that reused datasets are rebuilt
+DATASET_VERSION = 5  # bump when the generator changes, so that reused datasets are rebuilt
 DATASET_MAX_AGE = timedelta(days=6)  # fresh offers are generated fresh for 7 days
 PROVIDERS = 500
 REGIONS = 3000
@@ -269,13 +269,14 @@ def _fill(*, offers: int, seed: int) -> None:
     gpu_weights = [GPU_MIX.get(gpu.slug, DEFAULT_GPU)[0] for gpu in gpus]
     unknown_counts = Offer._meta.get_field("nodes_available").null
     rates = ExchangeRate.objects.units_per_eur()
-    connection_of = {}
+    connection_of, last_sync = {}, {}
     for sync_connection in connections:
         connection_of.setdefault(sync_connection.provider_id, sync_connection.pk)
     _copy_offers(
         rows=_offer_rows(
             rng=rng,
             connection_of=connection_of,
+            last_sync=last_sync,
             count=offers,
             providers=providers,
             provider_weights=provider_weights,
@@ -287,6 +288,10 @@ def _fill(*, offers: int, seed: int) -> None:
             now=now,
         )
     )
+    # The offers a connection lists were verified by its last success (Offer.verified_at).
+    for sync_connection in connections:
+        sync_connection.last_success_at = last_sync.get(sync_connection.provider_id)
+    SyncConnection.objects.bulk_update(connections, ["last_success_at"], batch_size=500)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # As autovacuum would soon: statistics, and the visibility map index-only scans rely
@@ -295,7 +300,19 @@ def _fill(*, offers: int, seed: int) -> None:
 
 
 def _offer_rows(
-    *, rng, count, connection_of, providers, provider_weights, regions_of, gpus, gpu_weights, unknown_counts, rates, now
+    *,
+    rng,
+    count,
+    connection_of,
+    last_sync,
+    providers,
+    provider_weights,
+    regions_of,
+    gpus,
+    gpu_weights,
+    unknown_counts,
+    rates,
+    now,
 ):
     """One tuple per offer, in OFFER_COLUMNS order."""
     pricing_types, pricing_weights = zip(*PRICING, strict=True)
@@ -303,7 +320,7 @@ def _offer_rows(
     owner_draws = rng.choices(providers, provider_weights, k=count)
     gpu_draws = rng.choices(gpus, gpu_weights, k=count)
     pricing_draws = rng.choices(pricing_types, pricing_weights, k=count)
-    region_factor, last_sync = {}, {}
+    region_factor = {}
     for index in range(count):
         provider, gpu, pricing = owner_draws[index], gpu_draws[index], pricing_draws[index]
         region = rng.choice(regions_of[provider.pk])
@@ -335,11 +352,13 @@ def _offer_rows(
         total = None if rng.random() < 0.3 else max(available or 0, 1) + int(rng.expovariate(1 / 10))
         status = "withdrawn" if rng.random() < WITHDRAWN_SHARE else "active"
         # As the sync engine writes them: the listed offers of one connection were all verified
-        # by its last sync, at one instant (a draw per offer all the same, as before).
+        # by its last sync, at one instant (a draw per offer all the same, as before); stale ones
+        # keep their own, older verification.
         verified = last_sync.setdefault(provider.pk, now - timedelta(seconds=rng.randrange(0, 3 * 3600)))
         if rng.random() < STALE_SHARE:
             verified = now - timedelta(days=rng.uniform(1, 30))
             stale_at = verified + timedelta(minutes=15)
+            status = "stale" if status == "active" else status
         else:
             stale_at = now + timedelta(days=7)
         created = verified - timedelta(days=rng.uniform(0, 90))

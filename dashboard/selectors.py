@@ -18,14 +18,14 @@ def provider_regions(*, provider: Provider) -> QuerySet[Region]:
 
 
 def provider_offers(*, provider: Provider, status: str = "active", now=None) -> QuerySet[Offer]:
-    """The provider's offers for the dashboard list: active, stale (active but unverified), withdrawn or all."""
+    """The provider's offers for the dashboard list: active (fresh), stale, withdrawn or all."""
     offers = provider.offers.select_related("region", "gpu_model", "sync_connection").order_by(
         "region__code", "gpu_model__sort_order", "gpus_per_node", "pricing_type", "id"
     )
     if status == "active":
-        return offers.filter(status=Offer.Status.ACTIVE)
+        return offers.filter(status__in=Offer.LISTED)
     if status == "stale":
-        return offers.filter(status=Offer.Status.ACTIVE).stale(now)
+        return offers.stale()
     if status == "withdrawn":
         return offers.filter(status=Offer.Status.WITHDRAWN)
     return offers
@@ -34,10 +34,9 @@ def provider_offers(*, provider: Provider, status: str = "active", now=None) -> 
 def provider_overview(*, provider: Provider, now=None) -> dict:
     """Counts for the dashboard's overview, in two queries."""
     now = now or timezone.now()
-    active = Q(status=Offer.Status.ACTIVE)
     offers = provider.offers.aggregate(
-        active=Count("id", filter=active),
-        stale=Count("id", filter=active & Q(stale_at__lte=now)),
+        active=Count("id", filter=Q(status__in=Offer.LISTED)),
+        stale=Count("id", filter=Q(status=Offer.Status.STALE)),
         withdrawn=Count("id", filter=Q(status=Offer.Status.WITHDRAWN)),
     )
     return {"regions": provider.regions.count(), "offers": offers}

@@ -200,7 +200,7 @@ class QuoteForm(forms.ModelForm):
 
     def __init__(self, *args, provider, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["offer"].queryset = provider.offers.filter(status=Offer.Status.ACTIVE).select_related(
+        self.fields["offer"].queryset = provider.offers.filter(status__in=Offer.LISTED).select_related(
             "gpu_model", "region"
         )
         self.fields["price_per_gpu_hour"].widget.attrs.update(min="0", step="0.0001")

@@ -198,7 +198,7 @@ class OfferAdmin(ServiceFormAdmin):
 
     @admin.action(description=_("Withdraw selected offers"), permissions=["change"])
     def withdraw(self, request, queryset):
-        count = self._each(request, queryset.filter(status=Offer.Status.ACTIVE), services.offer_withdraw)
+        count = self._each(request, queryset.filter(status__in=Offer.LISTED), services.offer_withdraw)
         self.message_user(request, ngettext("%d offer withdrawn.", "%d offers withdrawn.", count) % count)
 
     @admin.action(description=_("List selected offers again"), permissions=["change"])

@@ -17,7 +17,7 @@ from functools import lru_cache
 import django_filters
 from django import forms
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -27,17 +27,27 @@ from marketplace.fx import REFERENCE_CURRENCY, normalized_bound
 from marketplace.models import CapacityWindow, ExchangeRate, GpuModel, Offer
 from providers.models import Certification, Provider, ProviderCertification, Region
 
-# Each ordering but freshness matches a partial index (migration 0010), so a page is an index
-# range scan. Freshness is a top-N sort: no index may hold last_verified_at (see 0007).
+# Each ordering but freshness matches a partial index (migration 0016), so a page is an index
+# range scan. Freshness is Offer.verified_at, the connection's last success for an active synced
+# offer: this expression is the reference order; on PostgreSQL the catalog reads its pages
+# connection by connection instead (marketplace.selectors.freshness_page_ids).
 # Prices are compared in the reference currency (marketplace.fx). The price orders keep pricing
 # types apart (on demand, then reserved by term, then spot: the codes' alphabetical order), since
 # a 36-month reserved price is not an alternative to an hourly one; a row says which it is.
+VERIFIED_AT = Case(
+    When(
+        status=Offer.Status.ACTIVE,
+        sync_connection__last_success_at__isnull=False,
+        then=F("sync_connection__last_success_at"),
+    ),
+    default=F("last_verified_at"),
+)
 SORTS = {
     "price": ("pricing_type", "min_term_months", "price_normalized", "id"),
     "-price": ("-pricing_type", "-min_term_months", "-price_normalized", "-id"),
     # An unknown count (NULL: "available, count not published") sorts after every known one.
     "capacity": (F("gpus_available").desc(nulls_last=True), "price_normalized", "id"),
-    "freshness": ("-last_verified_at", "id"),
+    "freshness": (VERIFIED_AT.desc(), "id"),
 }
 GROUPED_SORTS = {"price", "-price"}
 DEFAULT_SORT = "price"
@@ -431,7 +441,7 @@ class CatalogFilter(django_filters.FilterSet):
         return queryset.filter(gpus_available__gte=value)
 
     def filter_stale(self, queryset, name, value):
-        return queryset if value else queryset.fresh(self.now)
+        return queryset if value else queryset.fresh()
 
     def filter_sold_out(self, queryset, name, value):
         # An unknown count (NULL) is "available": only a published 0 is sold out.

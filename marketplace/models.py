@@ -1,6 +1,6 @@
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fnmatch import fnmatchcase
 
@@ -389,14 +389,15 @@ def verification_lifetime(sync_interval_seconds: int | None) -> timedelta:
 
 class OfferQuerySet(models.QuerySet):
     def listed(self):
-        """Offers a developer may see: active, from an approved provider."""
-        return self.filter(status=Offer.Status.ACTIVE, provider__status="approved")
+        """Offers a developer may see, fresh or stale: not withdrawn, from an approved provider."""
+        return self.filter(status__in=Offer.LISTED, provider__status="approved")
 
-    def fresh(self, now=None):
-        return self.filter(stale_at__gt=now or timezone.now())
+    def fresh(self):
+        """Verified recently enough (see offers_mark_stale(): staleness is a status, set on time)."""
+        return self.filter(status=Offer.Status.ACTIVE)
 
-    def stale(self, now=None):
-        return self.filter(stale_at__lte=now or timezone.now())
+    def stale(self):
+        return self.filter(status=Offer.Status.STALE)
 
 
 class Offer(models.Model):
@@ -422,7 +423,11 @@ class Offer(models.Model):
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
+        # Still offered as far as anyone knows, but not verified recently: hidden by default.
+        STALE = "stale", _("Stale")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    LISTED = (Status.ACTIVE, Status.STALE)
 
     class Source(models.TextChoices):
         MANUAL = "manual", _("Entered by hand")
@@ -470,8 +475,14 @@ class Offer(models.Model):
     sync_connection = models.ForeignKey(
         "sync.SyncConnection", null=True, blank=True, on_delete=models.SET_NULL, related_name="offers"
     )
+    # Verification is per connection for synced offers: every active offer of a connection was
+    # listed by its last successful sync, so it was verified then (``verified_at``), and a sync
+    # writes no row it does not change. These two columns hold an offer's own verification: an
+    # offer kept by hand or CSV, or a synced one since it turned stale (offers_mark_stale()
+    # copies its connection's last success here). For an active synced offer they hold when it
+    # last changed, nothing more.
     last_verified_at = models.DateTimeField(default=timezone.now)
-    # When the offer stops being trustworthy unless verified again (see Offer.stale_after()).
+    # When an offer kept by hand turns stale unless confirmed again (see Offer.stale_after()).
     stale_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -561,18 +572,29 @@ class Offer(models.Model):
     def mark_verified(self, now=None) -> None:
         self.last_verified_at = now or timezone.now()
         self.stale_at = self.last_verified_at + self.stale_after()
+        if self.status == self.Status.STALE:
+            self.status = self.Status.ACTIVE
 
     def save(self, *args, **kwargs):
         self.country = self.region.country if self.region_id else ""
         if self.stale_at is None:
-            self.mark_verified(self.last_verified_at)
-        if self.price_normalized is None and self.status == self.Status.ACTIVE:
+            self.stale_at = self.last_verified_at + self.stale_after()
+        if self.price_normalized is None and self.status in self.LISTED:
             self.normalize_price()  # the services set it; this covers a bare create()
         super().save(*args, **kwargs)
 
     @property
     def is_stale(self) -> bool:
-        return self.stale_at <= timezone.now()
+        return self.status == self.Status.STALE
+
+    @property
+    def verified_at(self) -> datetime:
+        """When the offer was last verified: by its connection's last success while it is active
+        and synced (load ``sync_connection`` with it), else its own verification."""
+        if self.status == self.Status.ACTIVE and self.sync_connection_id:
+            # Even if the offer alone was confirmed since (a PATCH by API): the conservative one.
+            return self.sync_connection.last_success_at or self.last_verified_at
+        return self.last_verified_at
 
     @property
     def price_per_node_hour(self) -> Decimal:

@@ -226,7 +226,7 @@ class OfferRows:
             pricing=self.pricing_labels.get(offer.pricing_type) or escape(offer.pricing_type),
             term=self.term(offer.min_term_months),
             capacity=self.capacity(offer),
-            freshness=self.freshness(offer.last_verified_at, stale),
+            freshness=self.freshness(offer.verified_at, stale),
             url=self.offer_url(offer.pk),
             details_label=self.details_label,
             details=self.details,

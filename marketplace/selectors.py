@@ -17,7 +17,23 @@ from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connections
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Greatest
 from django.http import QueryDict
 from django.utils import timezone
 from django_countries import countries
@@ -30,7 +46,7 @@ from marketplace.models import ExchangeRate, GpuModel, Offer, OfferSnapshot
 from marketplace.offer_rows import TotalSpec
 from providers.models import Provider, ProviderCertification, Region
 
-ROW_RELATIONS = ("provider", "region", "gpu_model")
+ROW_RELATIONS = ("provider", "region", "gpu_model", "sync_connection")  # the last: Offer.verified_at
 # Offer tables outside the catalog list pricing types apart, cheapest first within each.
 GROUPED_ORDER = SORTS["price"]
 # The facets shown with counts, and the offer column each one counts by.
@@ -123,7 +139,8 @@ def catalog_search(*, params: QueryDict, now: datetime | None = None) -> Catalog
     rows = filterset.filter_queryset(base).select_related(*ROW_RELATIONS).order_by(*filterset.ordering)
     per_page = cleaned.get("per_page") or settings.CATALOG_PAGE_SIZE
     # get_page() clamps: ?page=999 shows the last page, ?page=abc the first.
-    page = CatalogPaginator(rows, per_page, count=summary.total).get_page(params.get("page"))
+    paginator = CatalogPaginator(rows, per_page, count=summary.total, freshness=filterset.sort == "freshness")
+    page = paginator.get_page(params.get("page"))
     return CatalogResults(
         filterset=filterset,
         page=page,
@@ -146,22 +163,56 @@ class CatalogPaginator(Paginator):
     as any OFFSET pagination is when offers change between two clicks.
     """
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, count: int):
+    def __init__(self, object_list: QuerySet, per_page: int, *, count: int, freshness: bool = False):
         super().__init__(object_list, per_page)
         self.count = count  # instead of the cached_property's COUNT(*)
+        self.freshness = freshness  # ordered by Offer.verified_at: see freshness_page_sql()
 
     def page(self, number) -> Page:
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         rows = self.object_list
-        if bottom > self.count - top:
+        if self.freshness and connections[rows.db].vendor == "postgresql":
+            ids = RawSQL(*freshness_page_sql(rows, offset=bottom, limit=top - bottom))  # noqa: S611 (no request text)
+        elif bottom > self.count - top:
             ids = rows.reverse().values("pk")[self.count - top : self.count - bottom]
         else:
             ids = rows.values("pk")[bottom:top]
         # Subquery order is lost: order the page's rows again.
         page_rows = rows.model.objects.filter(pk__in=ids).select_related(*ROW_RELATIONS).order_by(*rows.query.order_by)
         return self._get_page(list(page_rows), number, self)
+
+
+def freshness_page_sql(rows: QuerySet, *, offset: int, limit: int) -> tuple[str, list]:
+    """The ids of one page of ``rows`` in the freshness order (filters.VERIFIED_AT, then id), as
+    SQL for PostgreSQL that reads no more than the page needs, however many offers match.
+
+    An active synced offer is verified when its connection last succeeded: the connections are
+    walked from the most recent success, each one's matching offers read in id order from the
+    (sync_connection_id, id) index and only as far as the page needs (a LATERAL join under a
+    LIMIT). Offers with their own verification (kept by hand, or stale) are read from the
+    (last_verified_at, id) index. The two sorted streams are merged and the page cut from them.
+    Sorting on the expression instead reads and sorts every matching offer (228 ms at 1M).
+    """
+    # The SQL is made of constants, table names and Django's own compiled queries, whose values
+    # are passed as parameters: nothing from the request is put into the text.
+    wanted = offset + limit
+    synced = rows.filter(status=Offer.Status.ACTIVE, sync_connection_id=RawSQL("c.id", ()))
+    synced = synced.order_by("pk").values(offer_id=F("pk"))[:wanted]
+    synced_sql, synced_params = synced.query.sql_with_params()
+    own = rows.filter(Q(status=Offer.Status.STALE) | Q(status=Offer.Status.ACTIVE, sync_connection__isnull=True))
+    own = own.order_by("-last_verified_at", "pk").values(own_verified_at=F("last_verified_at"), offer_id=F("pk"))
+    own = own[:wanted]
+    own_sql, own_params = own.query.sql_with_params()
+    table = Offer._meta.get_field("sync_connection").related_model._meta.db_table
+    sql = (
+        f"SELECT offer_id FROM ((SELECT c.last_success_at AS verified_at, o.offer_id FROM "  # noqa: S608
+        f"(SELECT id, last_success_at FROM {table} WHERE last_success_at IS NOT NULL) AS c "
+        f"CROSS JOIN LATERAL ({synced_sql}) AS o ORDER BY c.last_success_at DESC, o.offer_id LIMIT {int(wanted)}) "
+        f"UNION ALL ({own_sql})) AS page ORDER BY verified_at DESC, offer_id LIMIT {int(limit)} OFFSET {int(offset)}"
+    )
+    return sql, [*synced_params, *own_params]
 
 
 def catalog_summary(*, filterset: CatalogFilter, base: QuerySet) -> CatalogSummary:
@@ -359,21 +410,34 @@ def offer_history(*, offer: Offer, limit: int = 500) -> list[OfferSnapshot]:
 # --- Providers --------------------------------------------------------------------------------
 
 
-def _live_offers(prefix: str, now: datetime) -> Q:
+def _live_offers(prefix: str) -> Q:
     """Listed, fresh offers seen through a relation (``prefix`` like "offers__")."""
-    return Q(**{f"{prefix}status": Offer.Status.ACTIVE, f"{prefix}stale_at__gt": now})
+    return Q(**{f"{prefix}status": Offer.Status.ACTIVE})
 
 
-def provider_list_public(*, now: datetime | None = None) -> QuerySet[Provider]:
-    now = now or timezone.now()
-    live = _live_offers("offers__", now)
+def _provider_verified_at() -> Greatest:
+    """A provider's most recent offer verification (Offer.verified_at): its offers' own, or the
+    last success of a connection of its with active offers, whichever is later."""
+    connections = Offer._meta.get_field("sync_connection").related_model.objects
+    listing = Exists(Offer.objects.filter(sync_connection=OuterRef("pk"), status=Offer.Status.ACTIVE))
+    synced = Subquery(
+        connections.filter(listing, provider=OuterRef("pk"), last_success_at__isnull=False)
+        .order_by("-last_success_at")
+        .values("last_success_at")[:1]
+    )
+    own = Max("offers__last_verified_at", filter=Q(offers__status__in=Offer.LISTED))
+    return Greatest(Coalesce(own, synced), Coalesce(synced, own))
+
+
+def provider_list_public() -> QuerySet[Provider]:
+    live = _live_offers("offers__")
     return (
         Provider.objects.approved()
         .annotate(
             offer_count=Count("offers", filter=live),
             gpus_available=Sum("offers__gpus_available", filter=live, default=0),
             country_count=Count("offers__country", filter=live, distinct=True),
-            last_verified_at=Max("offers__last_verified_at", filter=Q(offers__status=Offer.Status.ACTIVE)),
+            last_verified_at=_provider_verified_at(),
         )
         .prefetch_related(_certification_records())
         .order_by("name")
@@ -417,7 +481,7 @@ class ProviderProfile:
 def provider_profile(*, provider: Provider, limit: int = 200, now: datetime | None = None) -> ProviderProfile:
     """What the public profile shows; offers are capped, the catalog link shows them all."""
     now = now or timezone.now()
-    live = _live_offers("offers__", now)
+    live = _live_offers("offers__")
     regions = list(
         provider.regions.annotate(
             offer_count=Count("offers", filter=live),
@@ -425,7 +489,11 @@ def provider_profile(*, provider: Provider, limit: int = 200, now: datetime | No
         ).order_by("country", "code")
     )
     offers = Offer.objects.listed().filter(provider=provider)
-    stats = offers.aggregate(count=Count("pk"), last_verified_at=Max("last_verified_at"))
+    stats = offers.aggregate(
+        count=Count("pk"),
+        own=Max("last_verified_at"),
+        synced=Max("sync_connection__last_success_at", filter=Q(status=Offer.Status.ACTIVE)),
+    )
     connections = list(provider.sync_connections.filter(enabled=True).order_by("name"))
     successes = [c.last_success_at for c in connections if c.last_success_at]
     return ProviderProfile(
@@ -435,7 +503,7 @@ def provider_profile(*, provider: Provider, limit: int = 200, now: datetime | No
         offer_count=stats["count"],
         connections=connections,
         last_sync_at=max(successes, default=None),
-        last_verified_at=stats["last_verified_at"],
+        last_verified_at=max(filter(None, (stats["own"], stats["synced"])), default=None),
     )
 
 
@@ -444,7 +512,7 @@ def provider_profile(*, provider: Provider, limit: int = 200, now: datetime | No
 
 def gpu_list_with_stats(*, now: datetime | None = None) -> QuerySet[GpuModel]:
     now = now or timezone.now()
-    live = _live_offers("offers__", now) & Q(offers__provider__status=Provider.Status.APPROVED)
+    live = _live_offers("offers__") & Q(offers__provider__status=Provider.Status.APPROVED)
     return GpuModel.objects.annotate(
         offer_count=Count("offers", filter=live),
         gpus_available=Sum("offers__gpus_available", filter=live, default=0),
@@ -467,7 +535,7 @@ class PriceSpread:
 def gpu_price_spread(*, gpu: GpuModel, display: PriceDisplay, now: datetime | None = None) -> list[PriceSpread]:
     """Min / median / max price per pricing type, every price shown in ``display``'s currency
     (converted from the reference currency, or as listed when already in it)."""
-    offers = Offer.objects.listed().fresh(now).filter(gpu_model=gpu)
+    offers = Offer.objects.listed().fresh().filter(gpu_model=gpu)
     prices: dict[str, list[Decimal]] = {}
     rows = offers.values_list("pricing_type", "price_per_gpu_hour", "currency", "price_normalized")
     for pricing_type, price, currency, normalized in rows:
@@ -489,9 +557,7 @@ def gpu_price_spread(*, gpu: GpuModel, display: PriceDisplay, now: datetime | No
 
 
 def gpu_offers(*, gpu: GpuModel, now: datetime | None = None) -> QuerySet[Offer]:
-    return (
-        Offer.objects.listed().fresh(now).filter(gpu_model=gpu).select_related(*ROW_RELATIONS).order_by(*GROUPED_ORDER)
-    )
+    return Offer.objects.listed().fresh().filter(gpu_model=gpu).select_related(*ROW_RELATIONS).order_by(*GROUPED_ORDER)
 
 
 def _capacity() -> dict:
@@ -510,7 +576,7 @@ def _capacity() -> dict:
 def gpu_countries(*, gpu: GpuModel, now: datetime | None = None) -> list[dict]:
     rows = (
         Offer.objects.listed()
-        .fresh(now)
+        .fresh()
         .filter(gpu_model=gpu)
         .exclude(country="")  # a sold-out offer in no stated location is in no country
         .order_by()
@@ -544,7 +610,7 @@ def country_list_with_capacity(*, sort: str = "gpus", now: datetime | None = Non
     """Every country with listed, fresh capacity: offers, GPUs available now, providers."""
     rows = (
         Offer.objects.listed()
-        .fresh(now)
+        .fresh()
         .exclude(country="")  # a sold-out offer in no stated location is in no country
         .order_by()
         .values("country")
@@ -573,14 +639,14 @@ def country_capacity(*, country: Country, now: datetime | None = None) -> Countr
     # The country's offers, and those of regions their provider says also span it.
     spanning = list(Region.objects.filter(other_countries__contains=country.code).values_list("pk", flat=True))
     here = Q(country=country.code) | Q(region_id__in=spanning) if spanning else Q(country=country.code)
-    offers = Offer.objects.listed().fresh(now).filter(here)
+    offers = Offer.objects.listed().fresh().filter(here)
     by_gpu = list(
         offers.order_by()
         .values("gpu_model__slug", "gpu_model__name", "gpu_model__sort_order")
         .annotate(**_capacity(), lowest_price=Min("price_normalized"))
         .order_by("gpu_model__sort_order")
     )
-    live = _live_offers("offers__", now) & (
+    live = _live_offers("offers__") & (
         Q(offers__country=country.code) | Q(offers__region_id__in=spanning)
         if spanning
         else Q(offers__country=country.code)

@@ -20,7 +20,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
-from django.db.models import F
+from django.db.models import F, OuterRef
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,6 +57,7 @@ class InventorySource(Protocol):
     provider_id: int
     provider: Provider
     interval_seconds: int
+    last_success_at: datetime | None
 
 
 # The columns a sync owns: a difference in any of them makes the offer "updated".
@@ -625,6 +627,35 @@ def inventory_apply(*, connection: InventorySource, inventory: ParsedInventory, 
     return result
 
 
+def offers_mark_stale(*, now: datetime) -> int:
+    """Turn stale the active offers whose verification has expired; return how many.
+
+    A synced offer is verified by its connection's last success (Offer.verified_at): when that
+    is older than the connection's verification lifetime (or the connection never succeeded),
+    its active offers turn stale together, and keep that success as their own verification. An
+    offer kept by hand turns stale at its own ``stale_at``. Run every few seconds with the sync
+    dispatcher; a success or a confirmation makes them active again. Two UPDATEs, each on an
+    index: the offers of the overdue connections, and hand-kept offers by ``stale_at``.
+    """
+    connections = Offer._meta.get_field("sync_connection").related_model.objects
+    overdue = [
+        pk
+        for pk, interval, success in connections.values_list("pk", "interval_seconds", "last_success_at")
+        if success is None or success + verification_lifetime(interval) <= now
+    ]
+    success = Coalesce(
+        connections.filter(pk=OuterRef("sync_connection_id")).values("last_success_at"), F("last_verified_at")
+    )
+    with transaction.atomic():
+        marked = Offer.objects.filter(sync_connection_id__in=overdue, status=Offer.Status.ACTIVE).update(
+            status=Offer.Status.STALE, last_verified_at=Greatest(F("last_verified_at"), success)
+        )
+        marked += Offer.objects.filter(
+            sync_connection__isnull=True, status=Offer.Status.ACTIVE, stale_at__lte=now
+        ).update(status=Offer.Status.STALE)
+    return marked
+
+
 def withdrawals_suspicious(*, missing: int, active: int, confirmed: bool) -> bool:
     """Whether withdrawing ``missing`` of a connection's ``active`` offers at once looks like a
     broken inventory rather than real change: more than SYNC_WITHDRAW_GUARD_SHARE of them, unless
@@ -645,8 +676,8 @@ def offers_apply_inventory(
 
     Set-based, in one transaction, a bounded number of queries whatever the size: new ids are
     created; offers whose synced fields differ are updated (and reactivated if withdrawn);
-    unchanged ones only get their verification time moved; this connection's active offers
-    missing from the inventory are withdrawn, never deleted. Snapshots record the price and
+    unchanged ones are left alone; this connection's listed offers missing from the inventory
+    are withdrawn, never deleted. Snapshots record the price and
     availability of new offers and of those whose price or availability changed.
 
     Offers are held back (counted as skipped, explained in warnings) when their GPU name is not
@@ -654,8 +685,12 @@ def offers_apply_inventory(
     id belongs to an offer synced by another connection. An offer of the same provider entered
     by hand or by CSV with the same id is taken over by the sync.
 
-    A sudden shrink (withdrawals_suspicious) withdraws nothing: the missing offers keep their
-    state but are not verified, so they turn stale on schedule; the result is ``suspicious``.
+    A sudden shrink (withdrawals_suspicious) withdraws nothing: the missing offers are kept, as
+    stale (they were not verified by this inventory); the result is ``suspicious``.
+
+    Listed offers are verified by the connection's success, which the caller records with
+    ``now`` (SyncConnection.last_success_at): unchanged offers are not written at all, and stale
+    ones listed again unchanged are only made active again (counted as unchanged).
 
     Rows are read as tuples and written in bulk (COPY on PostgreSQL) rather than through model
     instances: a 100,000-offer feed is applied in seconds (docs/performance.md).
@@ -689,7 +724,7 @@ def offers_apply_inventory(
     to_update: list[tuple] = []
     to_snapshot: list[tuple] = []
     unchanged = 0
-    unchanged_ids: list[int] = []
+    relisted: list[int] = []
     seen: set[str] = set()
     spec_values = attrgetter(*Offer.SPEC_FIELDS)
     provider_id, current_state = connection.provider_id, (Offer.Status.ACTIVE, Offer.Source.SYNC, connection.pk)
@@ -714,10 +749,11 @@ def offers_apply_inventory(
             foreign.append(item.external_id)
             continue
         values = (*region_key, gpu_model_id, *spec_values(item))
-        if row is not None and row[2:5] == current_state and row[5:] == values:
+        if row is not None and row[3:5] == current_state[1:] and row[5:] == values and row[2] in Offer.LISTED:
             seen.add(item.external_id)
             unchanged += 1
-            unchanged_ids.append(row[0])
+            if row[2] == Offer.Status.STALE:
+                relisted.append(row[0])  # verified again by this sync: fresh, nothing else changed
             continue
         price_key = (item.price_per_gpu_hour, item.currency)
         if (price := normalized.get(price_key)) is None:
@@ -736,26 +772,25 @@ def offers_apply_inventory(
     missing_ids = [
         row[0]
         for external_id, row in existing.items()
-        if row[4] == connection.pk and row[2] == Offer.Status.ACTIVE and external_id not in seen
+        if row[4] == connection.pk and row[2] in Offer.LISTED and external_id not in seen
     ]
-    active = sum(1 for row in existing.values() if row[4] == connection.pk and row[2] == Offer.Status.ACTIVE)
+    active = sum(1 for row in existing.values() if row[4] == connection.pk and row[2] in Offer.LISTED)
     del existing
     held = withdrawals_suspicious(missing=len(missing_ids), active=active, confirmed=withdraw_all)
     for chunk in [] if held else _chunks(missing_ids):
         Offer.objects.filter(pk__in=chunk).update(status=Offer.Status.WITHDRAWN, updated_at=now)
+    for chunk in _chunks(relisted):
+        Offer.objects.filter(pk__in=chunk).update(status=Offer.Status.ACTIVE)
     rows_update(Offer, UPDATE_FIELDS, to_update)
     rows_insert(Offer, CREATE_FIELDS, to_create)
-    # Verification only, of every listed offer the inventory confirmed unchanged (the others were
-    # just written with last_verified_at = now): no updated_at, no snapshot. No index holds these
-    # two columns, so PostgreSQL rewrites the rows in place (HOT) without touching an index.
+    # Verification is the connection's (Offer.verified_at): an unchanged offer is not written.
+    # Offers the inventory left out but a sudden shrink kept are not verified by this sync: they
+    # turn stale now, with the connection's previous success as their own verification.
     if held:
-        # The missing offers are still active: verify only those the inventory listed.
-        for chunk in _chunks(unchanged_ids):
-            Offer.objects.filter(pk__in=chunk).update(last_verified_at=now, stale_at=stale_at)
-    else:
-        Offer.objects.filter(sync_connection=connection, status=Offer.Status.ACTIVE, last_verified_at__lt=now).update(
-            last_verified_at=now, stale_at=stale_at
-        )
+        for chunk in _chunks(missing_ids):
+            Offer.objects.filter(pk__in=chunk).update(
+                status=Offer.Status.STALE, last_verified_at=connection.last_success_at or F("last_verified_at")
+            )
     snapshots_record(to_snapshot)
     if to_create:
         _snapshots_of_created(connection=connection, now=now)
@@ -782,7 +817,7 @@ def offers_apply_inventory(
         result.warnings.insert(
             0,
             f"Suspicious: this inventory lists {len(missing_ids)} of your {active} active offers no more; "
-            "they were kept, not withdrawn, and turn stale unless listed again. If they are really gone, "
+            "they were kept, not withdrawn, and marked stale until listed again. If they are really gone, "
             'withdraw them on the dashboard, or have the feed say "withdraw_all": true.',
         )
     if len(result.warnings) > MAX_WARNINGS:

@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sync.tasks.dispatch_due_syncs",
         "schedule": schedule(env_int("SYNC_DISPATCH_EVERY_SECONDS", 15)),
     },
+    # Staleness is a status (marketplace.services.offers_mark_stale): set within this many seconds.
+    "mark-stale-offers": {
+        "task": "marketplace.tasks.offers_mark_stale_task",
+        "schedule": schedule(env_int("SYNC_DISPATCH_EVERY_SECONDS", 15)),
+    },
     # Saved-search alerts: evaluated after syncs too (deals/receivers.py); this is the backstop.
     "evaluate-alerts": {"task": "deals.tasks.alerts_evaluate_task", "schedule": schedule(60)},
     "send-alerts": {"task": "deals.tasks.alerts_send_task", "schedule": schedule(300)},

@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote, urlparse
@@ -19,8 +20,10 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from marketplace.models import GpuModel, Offer
+from marketplace.services import offers_mark_stale
 from providers.models import Certification, Membership, Provider, ProviderCertification, Region
 
 PASSWORD = "correct-horse-battery"  # noqa: S105 (test personas only)
@@ -137,6 +140,20 @@ def make_offer(provider: Provider, region: Region, gpu: str = "h100-sxm", **extr
     )
     values.update(extra)
     return Offer.objects.create(provider=provider, region=region, gpu_model=GpuModel.objects.get(slug=gpu), **values)
+
+
+def make_stale(offer: Offer, *, ago: timedelta = timedelta(minutes=1)) -> Offer:
+    """Let ``offer``'s verification expire ``ago`` and run the periodic task that turns such
+    offers stale, as beat would (its connection's, if synced, or its own)."""
+    now = timezone.now()
+    if offer.sync_connection_id:
+        type(offer.sync_connection).objects.filter(pk=offer.sync_connection_id).update(
+            last_success_at=now - ago - offer.stale_after()
+        )
+    Offer.objects.filter(pk=offer.pk).update(stale_at=now - ago)
+    offers_mark_stale(now=now)
+    offer.refresh_from_db()
+    return offer
 
 
 # --- A real HTTP server on 127.0.0.1, for the sync engine and adapters -------------------------

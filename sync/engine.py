@@ -103,7 +103,7 @@ def sync_connection_run(
                         descriptions=region_descriptions(inventory),
                         now=now,
                     )
-                _run_succeeded(run, connection, result)
+                _run_succeeded(run, connection, result, verified_at=now)
         except (FetchError, AdapterError) as exc:
             _run_failed(run, connection, str(exc), permanent=exc.permanent)
         except Exception as exc:
@@ -263,7 +263,9 @@ def _run_start(connection: SyncConnection) -> SyncRun | None:
         return None
 
 
-def _run_succeeded(run: SyncRun, connection: SyncConnection, result: InventoryApplyResult) -> None:
+def _run_succeeded(run: SyncRun, connection: SyncConnection, result: InventoryApplyResult, *, verified_at) -> None:
+    """Record the success; ``verified_at``, the apply's time, verifies every offer the inventory
+    listed (Offer.verified_at reads it as the connection's last success)."""
     now = timezone.now()
     run.outcome, run.finished_at = SyncRun.Outcome.SUCCESS, now
     run.created, run.updated, run.unchanged = result.created, result.updated, result.unchanged
@@ -273,7 +275,7 @@ def _run_succeeded(run: SyncRun, connection: SyncConnection, result: InventoryAp
     _connection_update(
         connection,
         last_run_at=now,
-        last_success_at=now,
+        last_success_at=verified_at,
         last_error="",
         consecutive_failures=0,
         next_sync_at=now + timedelta(seconds=connection.interval_seconds),

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Min
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -63,7 +63,14 @@ class DatabaseCollector:
         for status, count in Offer.objects.order_by().values_list("status").annotate(n=Count("pk")):
             offers.add_metric([status], count)
         yield offers
-        oldest = Offer.objects.listed().aggregate(oldest=Min("last_verified_at"))["oldest"]
+        # Offer.verified_at: an active synced offer's is its connection's last success.
+        own = Offer.objects.listed().filter(Q(status=Offer.Status.STALE) | Q(sync_connection__isnull=True))
+        listing = Exists(Offer.objects.listed().fresh().filter(sync_connection=OuterRef("pk")))
+        times = [
+            own.aggregate(oldest=Min("last_verified_at"))["oldest"],
+            SyncConnection.objects.filter(listing).aggregate(oldest=Min("last_success_at"))["oldest"],
+        ]
+        oldest = min(filter(None, times), default=None)
         yield GaugeMetricFamily(
             "portal_oldest_verification_age_seconds",
             "Age of the least recently verified listed offer.",

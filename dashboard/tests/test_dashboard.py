@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.models import GpuModel, Offer, OfferSnapshot
-from portal.testing import make_offer, make_provider
+from portal.testing import make_offer, make_provider, make_stale
 from providers.models import Membership, Provider, Region
 from sync.models import SyncConnection, SyncRun
 
@@ -63,7 +63,7 @@ def test_overview_counts_offers_and_shows_sync_health(alice_client, acme, acme_f
     make_offer(acme, acme_fra)
     make_offer(acme, acme_fra, status=Offer.Status.WITHDRAWN)
     stale = make_offer(acme, acme_fra)
-    Offer.objects.filter(pk=stale.pk).update(stale_at=timezone.now() - timedelta(minutes=1))
+    make_stale(stale)
     connection = SyncConnection.objects.create(
         provider=acme,
         name="Main feed",
@@ -151,7 +151,7 @@ def test_offer_list_filters_by_status(alice_client, acme, acme_fra):
 def test_offer_list_stale_filter(alice_client, acme, acme_fra):
     make_offer(acme, acme_fra)
     stale = make_offer(acme, acme_fra)
-    Offer.objects.filter(pk=stale.pk).update(stale_at=timezone.now() - timedelta(seconds=1))
+    make_stale(stale, ago=timedelta(seconds=1))
     response = alice_client.get(reverse("dashboard:offer_list", args=[acme.slug]), {"status": "stale"})
     assert [offer.pk for offer in response.context["page"].object_list] == [stale.pk]
 
@@ -242,7 +242,7 @@ def test_offer_region_choices_are_the_providers_own(alice_client, acme, acme_fra
 def test_offer_edit(alice_client, acme, acme_fra):
     offer = make_offer(acme, acme_fra, external_id="keep-me")
     Offer.objects.filter(pk=offer.pk).update(
-        stale_at=timezone.now(), last_verified_at=timezone.now() - timedelta(days=8)
+        status=Offer.Status.STALE, stale_at=timezone.now(), last_verified_at=timezone.now() - timedelta(days=8)
     )
     url = reverse("dashboard:offer_edit", args=[acme.slug, offer.pk])
     assert alice_client.get(url).status_code == 200
@@ -323,7 +323,7 @@ def test_offer_action_with_htmx_returns_the_row(alice_client, acme, acme_fra):
 @override_settings(MANUAL_OFFER_STALE_AFTER_SECONDS=3600)
 def test_confirm_still_available_makes_a_stale_offer_fresh(alice_client, acme, acme_fra):
     offer = make_offer(acme, acme_fra)
-    Offer.objects.filter(pk=offer.pk).update(stale_at=timezone.now() - timedelta(hours=1))
+    make_stale(offer, ago=timedelta(hours=1))
     offer.refresh_from_db()
     assert not Offer.objects.listed().fresh().exists()
 

@@ -4,14 +4,13 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from deals import services
 from deals.models import CapacityRequest, Recipient
 from deals.tests.support import TODAY, file_request, request_values
 from marketplace import services as offer_services
 from marketplace.models import GpuModel, Offer
-from portal.testing import make_offer
+from portal.testing import make_offer, make_stale
 from providers.models import Provider
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +35,7 @@ def test_an_eu_request_reaches_the_eu_provider_with_enough_gpus_and_no_one_else(
 
 def test_providers_that_are_not_approved_or_only_stale_are_not_reached(developer, acme_h100, beta_h100):
     Provider.objects.filter(slug="acme-gpu").update(status=Provider.Status.SUSPENDED)
-    Offer.objects.filter(pk=beta_h100.pk).update(stale_at=timezone.now() - timedelta(minutes=1))
+    make_stale(beta_h100)
 
     assert reached(file_request(developer, country_groups=[])) == set()
 

@@ -9,6 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from marketplace.models import Offer
+from marketplace.tasks import offers_mark_stale_task
 from sync.engine import sync_connection_run
 from sync.models import ConnectionTest, SyncConnection, SyncRun
 from sync.tasks import connection_test_task
@@ -64,5 +65,6 @@ def test_a_provider_connects_the_demo_lambda_api_and_watches_its_offers(live_ser
     with time_machine.travel(start + timedelta(hours=1, minutes=20), tick=False):
         failed = sync_connection_run(connection=connection)
         assert failed.outcome == SyncRun.Outcome.FAILED and failed.error
+        offers_mark_stale_task()  # what beat runs every few seconds
         assert not Offer.objects.listed().fresh().filter(provider=acme).exists()
         assert Offer.objects.listed().stale().filter(provider=acme).exists()

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from marketplace.models import Offer
-from portal.testing import make_offer, make_provider, queries_counted
+from portal.testing import make_offer, make_provider, make_stale, queries_counted
 from providers.models import Provider, Region
 
 pytestmark = pytest.mark.django_db
@@ -45,10 +45,6 @@ def fr_l40s(acme_par):
 @pytest.fixture
 def offers(de_h100, us_h200, fr_l40s, certified):
     return {"de": de_h100.pk, "us": us_h200.pk, "fr": fr_l40s.pk}
-
-
-def make_stale(offer: Offer) -> None:
-    Offer.objects.filter(pk=offer.pk).update(stale_at=timezone.now() - timedelta(minutes=1))
 
 
 class TestEachFilter:

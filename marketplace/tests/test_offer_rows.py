@@ -69,7 +69,9 @@ def offers(acme_fra, beta_nyc):
             ),
         }
     with time_machine.travel(NOW - timedelta(days=10), tick=False):
-        made["stale"] = make_offer(acme_fra.provider, acme_fra, ram_gb=None, external_id="stale")
+        made["stale"] = make_offer(
+            acme_fra.provider, acme_fra, ram_gb=None, external_id="stale", status=Offer.Status.STALE
+        )
     return {name: Offer.objects.select_related(*ROW_RELATIONS).get(pk=offer.pk) for name, offer in made.items()}
 
 

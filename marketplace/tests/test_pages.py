@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from marketplace.models import Offer, OfferSnapshot
 from marketplace.templatetags.marketplace_charts import step_chart_geometry
-from portal.testing import make_offer, make_provider
+from portal.testing import make_offer, make_provider, make_stale
 from providers.models import Provider, Region
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ class TestOfferPage:
         assert "sales@acme.test" not in html(client.get("/providers/acme-gpu/"))
 
     def test_a_stale_offer_is_shown_and_marked(self, client, de_h100):
-        Offer.objects.filter(pk=de_h100.pk).update(stale_at=timezone.now() - timedelta(minutes=1))
+        make_stale(de_h100)
         assert "stale-marker" in html(client.get(f"/offers/{de_h100.pk}/"))
 
     def test_a_withdrawn_offer_says_so_with_410(self, client, de_h100):
@@ -110,7 +110,7 @@ class TestProviderPages:
 
     def test_the_profile_lists_stale_offers_marked_but_not_withdrawn_ones(self, client, de_h100, acme_fra):
         withdrawn = make_offer(acme_fra.provider, acme_fra, "l4", status=Offer.Status.WITHDRAWN)
-        Offer.objects.filter(pk=de_h100.pk).update(stale_at=timezone.now() - timedelta(minutes=1))
+        make_stale(de_h100)
         page = html(client.get("/providers/acme-gpu/"))
         assert "stale-marker" in page and f'data-offer="{withdrawn.pk}"' not in page
 
@@ -138,7 +138,7 @@ class TestGpuPages:
             for region, price in zip([acme_fra, beta_nyc, beta_nyc], prices, strict=True)
         ]
         stale = make_offer(acme_fra.provider, acme_fra, "h100-sxm", price_per_gpu_hour=Decimal("0.10"))
-        Offer.objects.filter(pk=stale.pk).update(stale_at=timezone.now() - timedelta(minutes=1))
+        make_stale(stale)
         response = client.get("/gpus/h100-sxm/")
         page = html(response)
         for offer in offers:

@@ -12,6 +12,7 @@ from django.core import mail
 from django.utils import timezone
 
 from marketplace.models import GpuAlias, GpuModel, GpuNameReview, Offer
+from marketplace.tasks import offers_mark_stale_task
 from portal.testing import Reply
 from sync.engine import connections_claim_due, sync_connection_run
 from sync.models import SyncConnection, SyncRun
@@ -194,20 +195,22 @@ def test_a_failing_connection_keeps_its_offers_until_they_go_stale_and_a_success
 
         clock.move_to(start + threshold + timedelta(seconds=1))
         assert sync(acme_feed).outcome == "failed"
-        assert offers_state(acme) == synced
+        offers_mark_stale_task()  # what beat runs every few seconds
+        assert [state[:4] for state in offers_state(acme)] == [(*state[:1], "stale", *state[2:4]) for state in synced]
         assert not Offer.objects.listed().fresh().filter(provider=acme).exists()  # hidden by default
         assert Offer.objects.listed().stale().filter(provider=acme).count() == 4  # still there, marked stale
-        assert all(offer.is_stale for offer in Offer.objects.filter(provider=acme))
+        acme_feed.refresh_from_db()
+        for offer in Offer.objects.filter(provider=acme):
+            assert offer.is_stale and offer.verified_at == acme_feed.last_success_at  # the last success
 
         clock.move_to(start + timedelta(minutes=40))
         local_server.serve("/feed.json", feed_document())
         run = sync(acme_feed)
 
-        assert (run.outcome, run.unchanged) == ("success", 4)
+        assert (run.outcome, run.unchanged, run.updated) == ("success", 4, 0)  # listed again: fresh, not changed
         assert Offer.objects.listed().fresh().filter(provider=acme).count() == 4
-        for offer in Offer.objects.filter(provider=acme):
-            assert run.started_at <= offer.last_verified_at <= run.finished_at
-            assert offer.stale_at == offer.last_verified_at + threshold
+        for offer in Offer.objects.filter(provider=acme).select_related("sync_connection"):
+            assert run.started_at <= offer.verified_at <= run.finished_at
 
 
 # --- Unknown GPU names: the admin review queue --------------------------------------------------
