@@ -219,5 +219,5 @@ class TestFavicon:
 
         response = client.get("/favicon.ico")
 
-        assert (response.status_code, response["Location"]) == (301, "/static/img/favicon.svg")
+        assert (response.status_code, response["Location"]) == (302, "/static/img/favicon.svg")
         assert finders.find("img/favicon.svg")
