@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
@@ -89,6 +89,13 @@ class ProviderAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(region_count=provider_count(Region))
 
+    def get_fieldsets(self, request, obj=None):
+        """A pending provider's page opens on its application: what the admin is there to check."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.status == Provider.Status.PENDING:
+            return [fieldsets[1], fieldsets[0], *fieldsets[2:]]
+        return fieldsets
+
     @admin.display(description=_("applied by"))
     def applied_by(self, provider: Provider) -> str:
         """The provider's owners (the applicant first), each with their e-mail address."""
@@ -105,8 +112,9 @@ class ProviderAdmin(SimpleHistoryAdmin):
         )
 
     @admin.display(description=_("date applied"))
-    def applied_at(self, provider: Provider):
-        return provider.created_at
+    def applied_at(self, provider: Provider) -> str:
+        # A readonly callable is shown as text: formatted here as the admin formats its dates.
+        return formats.localize(timezone.localtime(provider.created_at)) if provider.created_at else "—"
 
     @admin.display(description=_("certification evidence"))
     def certification_evidence(self, provider: Provider) -> str:

@@ -67,4 +67,5 @@ def test_the_change_page_shows_what_vetting_an_application_needs(admin_client, a
         assert fact in page
     assert 'alice &lt;<a href="mailto:alice@example.com">alice@example.com</a>&gt;' in page
     assert "https://acme.example/iso.pdf" in page and "Not verified" in page and "BSI" in page
-    assert "Date applied" in page
+    assert "Date applied" in page and "+00:00" not in page
+    assert page.index("HRB 12345") < page.index('name="name"')  # a pending provider's page opens on its application
