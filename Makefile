@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/dev.txt | cksum | cut -d' '
 # syncing from 127.0.0.1 (the demo's feeds and mock APIs are served by its own web server).
 DEMO_ENV := DEBUG=true SYNC_ALLOW_PRIVATE_ADDRESSES=true DEMO_ENABLED=true
 
-.PHONY: install lock run test lint format messages migrate demo bench bench-quick clean
+.PHONY: install lock run test lint format messages migrate demo bench bench-quick screenshots clean
 
 install: $(STAMP)
 
@@ -55,6 +55,11 @@ bench: install
 
 bench-quick: install
 	$(BIN)/python -m bench.run --quick $(BENCH_ARGS)
+
+# The README's and docs' screenshots (docs/screenshots/), from the demo in a throwaway database;
+# needs Chromium (CHROMIUM=/usr/bin/chromium by default). SCREENSHOTS_ARGS="--only catalog".
+screenshots: install
+	$(BIN)/python -m demo.screenshots $(SCREENSHOTS_ARGS)
 
 # Needs GNU gettext. The compiled .mo is committed: machines without gettext cannot build it.
 messages: install

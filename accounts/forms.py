@@ -43,6 +43,8 @@ class ProviderApplicationForm(forms.ModelForm):
             "description",
             "legal_entity",
             "incorporation_country",
+            "registration_number",
+            "vat_number",
             "parent_name",
             "parent_country",
             "dpa_offered",

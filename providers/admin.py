@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, IntegerField, OuterRef, Subquery
-from django.utils import timezone
-from django.utils.html import format_html
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.filters import CountryFilter
@@ -57,20 +59,108 @@ class ProviderAdmin(SimpleHistoryAdmin):
     ]
     search_fields = ["name", "slug", "website", "contact_email", "legal_entity", "parent_name"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["created_at", "approved_by", "approved_at"]
+    readonly_fields = ["applied_by", "applied_at", "certification_evidence", "approved_by", "approved_at"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "status", "hq_country", "website", "contact_email", "description"]}),
+        # What an admin checks before approving: who the business is, who applied, and the
+        # evidence of the certifications it claims (verified on each record's own page).
+        (
+            _("Application"),
+            {
+                "fields": [
+                    "legal_entity",
+                    "registration_number",
+                    "vat_number",
+                    "applied_by",
+                    "applied_at",
+                    "certification_evidence",
+                ]
+            },
+        ),
         (
             _("Sovereignty facts"),
-            {"fields": services.FACT_FIELDS},
+            {"fields": [name for name in services.FACT_FIELDS if name != "legal_entity"]},
         ),
-        (None, {"fields": ["created_at", "approved_by", "approved_at"]}),
+        (None, {"fields": ["approved_by", "approved_at"]}),
     ]
     inlines = [MembershipInline, RegionInline, ProviderCertificationInline]
     actions = ["approve", "suspend"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(region_count=provider_count(Region))
+
+    def get_fieldsets(self, request, obj=None):
+        """A pending provider's page opens on its application: what the admin is there to check."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.status == Provider.Status.PENDING:
+            return [fieldsets[1], fieldsets[0], *fieldsets[2:]]
+        return fieldsets
+
+    @admin.display(description=_("applied by"))
+    def applied_by(self, provider: Provider) -> str:
+        """The provider's owners (the applicant first), each with their e-mail address."""
+        if provider.pk is None:
+            return "—"
+        owners = provider.memberships.filter(role=Membership.Role.OWNER).select_related("user").order_by("created_at")
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                '{} &lt;<a href="mailto:{}">{}</a>&gt;',
+                ((m.user.get_username(), m.user.email, m.user.email) for m in owners),
+            )
+            or "—"
+        )
+
+    @admin.display(description=_("date applied"))
+    def applied_at(self, provider: Provider) -> str:
+        # A readonly callable is shown as text: formatted here as the admin formats its dates.
+        return formats.localize(timezone.localtime(provider.created_at)) if provider.created_at else "—"
+
+    @admin.display(description=_("certification evidence"))
+    def certification_evidence(self, provider: Provider) -> str:
+        """Each certification record: its state, issuer and id, the evidence link, and a link to
+        the record's page where it is verified."""
+        if provider.pk is None:
+            return "—"
+        records = provider.certification_records.select_related("certification")
+        today = timezone.localdate()
+        states = {"valid": _("Valid"), "expired": _("Expired"), "unverified": _("Not verified")}
+        rows = [
+            format_html(
+                '<a href="{}">{}</a> ({}){}{}{}',
+                reverse("admin:providers_providercertification_change", args=[record.pk]),
+                record.certification.name,
+                states[record.state(today)],
+                format_html(", {}", record.issuer) if record.issuer else "",
+                format_html(", {}", record.certificate_id) if record.certificate_id else "",
+                format_html(
+                    ' — <a href="{}" rel="noopener noreferrer" target="_blank">{}</a>',
+                    record.evidence_url,
+                    _("evidence"),
+                )
+                if record.evidence_url
+                else format_html(" — {}", _("no evidence link")),
+            )
+            for record in records
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ((row,) for row in rows)) or "—"
+
+    def save_model(self, request, obj, form, change):
+        """A status changed on the form goes through the services like the list actions (who
+        approved, the history, the owners' e-mail); the other fields are saved as they are."""
+        if not change or "status" not in form.changed_data:
+            return super().save_model(request, obj, form, change)
+        status, obj.status = obj.status, form.initial["status"]
+        super().save_model(request, obj, form, change)
+        service = {
+            Provider.Status.APPROVED: services.provider_approve,
+            Provider.Status.SUSPENDED: services.provider_suspend,
+        }.get(status)
+        if service is not None:
+            service(provider=obj, by=request.user)
+        else:  # back to pending: no service, no e-mail
+            obj.status = status
+            obj.save(update_fields=["status"])
 
     @admin.display(description=_("regions"), ordering="region_count")
     def region_count(self, provider: Provider) -> int:

@@ -52,6 +52,14 @@ class Provider(models.Model):
         max_length=200, blank=True, verbose_name=_("legal entity"), help_text=_("e.g. Nebius B.V.")
     )
     incorporation_country = CountryField(blank=True, verbose_name=_("country of incorporation"))
+    # What an admin checks an application against (a company register, the EU's VIES); not public.
+    registration_number = models.CharField(
+        max_length=60,
+        blank=True,
+        verbose_name=_("company registration number"),
+        help_text=_("As in the company register of the country of incorporation."),
+    )
+    vat_number = models.CharField(max_length=30, blank=True, verbose_name=_("VAT number"))
     parent_name = models.CharField(max_length=200, blank=True, verbose_name=_("ultimate parent"))
     parent_country = CountryField(
         blank=True,

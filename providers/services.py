@@ -10,6 +10,7 @@ import logging
 import textwrap
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
+from providers import notifications
 from providers.models import Certification, Membership, Provider, ProviderCertification, Region
 
 logger = logging.getLogger(__name__)
@@ -41,15 +43,31 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
+def _notify(kind: str, provider: Provider) -> None:
+    """Enqueue the ``kind`` e-mails (providers/emails.py) once the current transaction commits.
+
+    Robust: with the broker down, the change stands and the failure is logged (the e-mail is
+    lost, the change is not; the dashboard and the admin show the provider's status).
+    """
+    transaction.on_commit(partial(notifications.notify.delay, kind, provider.pk), robust=True)
+
+
 def provider_approve(*, provider: Provider, by: User | None = None) -> bool:
-    """List an approved provider's offers in the catalog, recording who approved it and when;
-    False if it was approved already (nothing changes then)."""
-    return _provider_status_set(provider, Provider.Status.APPROVED, by=by)
+    """List an approved provider's offers in the catalog, recording who approved it and when, and
+    tell its owners; False if it was approved already (nothing changes then, nobody is e-mailed)."""
+    changed = _provider_status_set(provider, Provider.Status.APPROVED, by=by)
+    if changed:
+        _notify("provider_approved", provider)
+    return changed
 
 
 def provider_suspend(*, provider: Provider, by: User | None = None) -> bool:
-    """Hide a provider and its offers from the catalog (nothing is deleted); False if it was suspended already."""
-    return _provider_status_set(provider, Provider.Status.SUSPENDED, by=by)
+    """Hide a provider and its offers from the catalog (nothing is deleted) and tell its owners;
+    False if it was suspended already (nothing changes then, nobody is e-mailed)."""
+    changed = _provider_status_set(provider, Provider.Status.SUSPENDED, by=by)
+    if changed:
+        _notify("provider_suspended", provider)
+    return changed
 
 
 @transaction.atomic
@@ -78,10 +96,13 @@ def provider_apply(
     website: str = "",
     contact_email: str = "",
     description: str = "",
+    registration_number: str = "",
+    vat_number: str = "",
     certifications: Iterable[Certification] = (),
     **facts,
 ) -> Provider:
-    """Create a provider pending approval, owned by ``user``.
+    """Create a provider pending approval, owned by ``user``, and e-mail the applicant (its owner
+    and contact address) and the admins who review applications, once it is committed.
 
     Nothing of a pending provider is public (the catalog lists approved providers only), but its
     owner can already prepare regions, offers and connections on the dashboard. ``facts`` are its
@@ -98,6 +119,8 @@ def provider_apply(
         website=website,
         contact_email=contact_email,
         description=description,
+        registration_number=registration_number,
+        vat_number=vat_number,
         status=Provider.Status.PENDING,
         **facts,
     )
@@ -107,6 +130,7 @@ def provider_apply(
         ProviderCertification(provider=provider, certification=certification) for certification in certifications
     )
     Membership.objects.create(user=user, provider=provider, role=Membership.Role.OWNER)
+    _notify("application_received", provider)
     return provider
 
 

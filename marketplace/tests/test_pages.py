@@ -208,3 +208,16 @@ class TestCapacityWithoutACount:
     def test_the_country_list_sorts(self, client, unknown, us_h200, sort):
         page = html(client.get(f"/countries/?sort={sort}"))
         assert "Germany" in page and "United States" in page
+
+
+class TestFavicon:
+    def test_the_pages_link_the_svg_icon(self, client, db):
+        assert '<link rel="icon" href="/static/img/favicon.svg" type="image/svg+xml">' in html(client.get("/"))
+
+    def test_favicon_ico_is_sent_to_it_for_anyone(self, client, db):
+        from django.contrib.staticfiles import finders
+
+        response = client.get("/favicon.ico")
+
+        assert (response.status_code, response["Location"]) == (302, "/static/img/favicon.svg")
+        assert finders.find("img/favicon.svg")

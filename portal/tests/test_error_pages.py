@@ -14,10 +14,18 @@ def test_a_missing_page_is_a_404_in_the_sites_design(client):
 
 @pytest.mark.parametrize(
     ("template", "heading"),
-    [("500.html", "Something went wrong"), ("503.html", "Temporarily unavailable"), ("400.html", "Bad request")],
+    [
+        ("500.html", "Something went wrong"),
+        ("503.html", "Temporarily unavailable"),
+        ("400.html", "Bad request"),
+        ("403.html", None),
+        ("429.html", None),
+    ],
 )
 def test_server_errors_render_in_the_design_without_a_request_or_database(template, heading):
     # As Django's server_error renders it: no request, no context processors. Without the
     # django_db mark any query would fail this test: the page needs no database.
     page = render_to_string(template)
-    assert heading in page and 'class="container-fluid site-header"' in page
+    assert heading is None or heading in page
+    assert 'class="container-fluid site-header"' in page and 'class="error-page"' in page
+    assert f'<p class="error-code muted">{template[:3]}</p>' in page and 'rel="icon"' in page

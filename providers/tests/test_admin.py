@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from portal.testing import admin_url
+from portal.testing import admin_url, certify
 from providers.models import Certification, Membership, Provider, Region
 
 pytestmark = pytest.mark.django_db
@@ -49,3 +49,23 @@ def test_approve_selected_providers(admin_client, acme, beta):
     assert "1 provider approved." in response.content.decode()
     assert Provider.objects.get(pk=acme.pk).status == Provider.Status.APPROVED
     assert Provider.objects.get(pk=beta.pk).status == Provider.Status.PENDING
+
+
+def test_the_change_page_shows_what_vetting_an_application_needs(admin_client, acme, alice):
+    Provider.objects.filter(pk=acme.pk).update(
+        status=Provider.Status.PENDING,
+        legal_entity="Acme GPU GmbH",
+        registration_number="HRB 12345",
+        vat_number="DE123456789",
+        website="https://acme.example",
+    )
+    certify(acme, "soc2", verified=False, issuer="BSI", evidence_url="https://acme.example/iso.pdf")
+
+    page = admin_client.get(admin_url(Provider, "change", acme.pk)).content.decode()
+
+    for fact in ("Acme GPU GmbH", "HRB 12345", "DE123456789", "https://acme.example"):
+        assert fact in page
+    assert 'alice &lt;<a href="mailto:alice@example.com">alice@example.com</a>&gt;' in page
+    assert "https://acme.example/iso.pdf" in page and "Not verified" in page and "BSI" in page
+    assert "Date applied" in page and "+00:00" not in page
+    assert page.index("HRB 12345") < page.index('name="name"')  # a pending provider's page opens on its application
