@@ -23,6 +23,7 @@ from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import Country
 
+from marketplace.chips import Chip, active_filters, cleared_query
 from marketplace.country_groups import COUNTRY_GROUPS
 from marketplace.filters import COMMON_GPUS_PER_NODE, GROUPED_SORTS, SORTS, CatalogFilter, country_choices
 from marketplace.fx import REFERENCE_CURRENCY, PriceDisplay
@@ -86,6 +87,16 @@ class CatalogResults:
     @property
     def has_filters(self) -> bool:
         return any(key not in {"sort", "page", "per_page"} for key in self.params)
+
+    @cached_property
+    def chips(self) -> list[Chip]:
+        """The active filters, each with the link that removes it (no query: see chips.py)."""
+        return active_filters(filterset=self.filterset, params=self.params)
+
+    @property
+    def cleared_query(self) -> str:
+        """The query string of "Clear all": the sort order, page size and currency stay."""
+        return cleared_query(params=self.params)
 
     @cached_property
     def facets(self) -> dict[str, list[FacetChoice]]:
