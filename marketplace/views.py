@@ -1,7 +1,10 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
@@ -9,6 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from marketplace import selectors, services
 from marketplace.country_groups import countries_in_groups
+from marketplace.filters import catalog_query_clean
 from marketplace.models import GpuModel, Offer
 from portal.http import HtmxHttpRequest
 from portal.lib.db import with_statement_timeout
@@ -17,6 +21,18 @@ from portal.lib.db import with_statement_timeout
 def _display(request: HtmxHttpRequest):
     """The currency this page shows prices in: ?currency= when the portal has a rate for it."""
     return selectors.price_display(currency=request.GET.get("currency"))
+
+
+def _catalog_back(request: HtmxHttpRequest) -> str:
+    """The catalog query a visitor came from, for the breadcrumb's link back to the catalog:
+    ``?back=`` (a query string), else the Referer when it is our own catalog page. Only known
+    catalog parameters are kept and the link is always our catalog's URL: never a redirect."""
+    if "back" in request.GET:
+        return catalog_query_clean(request.GET["back"])
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc == request.get_host() and referer.path == reverse("marketplace:catalog"):
+        return catalog_query_clean(referer.query)
+    return ""
 
 
 def _wants_fragment(request: HtmxHttpRequest) -> bool:
@@ -85,6 +101,7 @@ def offer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "capacity_points": capacity_points,
         "chart_end": offer.updated_at if withdrawn else timezone.now(),
         "certifications": selectors.offer_certifications(offer=offer),
+        "back": _catalog_back(request),
     }
     # 410 tells crawlers and scripts the offer existed and is gone for good.
     return render(request, "marketplace/offer_detail.html", context, status=410 if withdrawn else 200)
@@ -126,6 +143,7 @@ def gpu_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "display": display,
         "spread": selectors.gpu_price_spread(gpu=gpu, display=display),
         "countries": selectors.gpu_countries(gpu=gpu),
+        "back": _catalog_back(request),
     }
     return render(request, "marketplace/gpu_detail.html", context)
 
@@ -145,5 +163,5 @@ def country_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
     if country is None:
         raise Http404
     capacity = selectors.country_capacity(country=country)
-    context = {"country": country, "capacity": capacity, "display": _display(request)}
+    context = {"country": country, "capacity": capacity, "display": _display(request), "back": _catalog_back(request)}
     return render(request, "marketplace/country_detail.html", context)

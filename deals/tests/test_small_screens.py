@@ -56,7 +56,7 @@ def test_no_page_scrolls_sideways(live_server, page, width, developer, alice, ac
             "/?country=DE&gpu=h100-sxm&total_gpus=64&term_months=12&currency=EUR",
             # Many active filters: the chips wrap.
             "/?country=DE&country=US&country=FR&gpu=h100-sxm&gpu=h200&provider=acme&min_gpus=8&stale=1&max_price=9",
-            f"/offers/{acme_h100.pk}/",
+            f"/offers/{acme_h100.pk}/?back=country%3DDE",
             "/gpus/h100-sxm/",
             "/countries/de/",
             f"/providers/{acme.slug}/",
