@@ -14,6 +14,7 @@ from marketplace import selectors, services
 from marketplace.country_groups import countries_in_groups
 from marketplace.filters import catalog_query_clean
 from marketplace.models import GpuModel, Offer
+from marketplace.world_map import world_map
 from portal.http import HtmxHttpRequest
 from portal.lib.db import with_statement_timeout
 
@@ -153,7 +154,8 @@ def gpu_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def country_list(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort") if request.GET.get("sort") in selectors.COUNTRY_SORTS else "gpus"
     rows = selectors.country_list_with_capacity(sort=sort)
-    return render(request, "marketplace/country_list.html", {"rows": rows, "sort": sort})
+    context = {"rows": rows, "sort": sort, "map": world_map(rows=rows)}
+    return render(request, "marketplace/country_list.html", context)
 
 
 @require_GET

@@ -78,3 +78,20 @@ def test_typing_in_the_country_box_narrows_the_list(live_server, page, acme_fra,
     assert "?" not in page.url  # typing is no search
     box.fill("")
     assert page.locator("#country-US").is_visible()
+
+
+def test_clicking_a_country_on_the_map_opens_the_catalog_filtered_on_it(live_server, page, acme_fra, beta_nyc):
+    de = make_offer(acme_fra.provider, acme_fra, "h100-sxm")
+    us = make_offer(beta_nyc.provider, beta_nyc, "h200")
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server.url}/countries/")
+    germany = page.locator('figure.world-map a[data-country="DE"]')
+    assert "Germany" in germany.locator("title").text_content()
+    assert page.locator('figure.world-map a[data-country="FR"]').count() == 0  # no capacity: no link
+
+    germany.click()
+
+    page.wait_for_url("**/?country=DE")
+    assert page.locator(f'tr[data-offer="{de.pk}"]').count() == 1
+    assert page.locator(f'tr[data-offer="{us.pk}"]').count() == 0
+    assert page.locator("#country-DE").is_checked()
