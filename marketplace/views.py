@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
@@ -144,6 +145,8 @@ def gpu_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "display": display,
         "spread": selectors.gpu_price_spread(gpu=gpu, display=display),
         "countries": selectors.gpu_countries(gpu=gpu),
+        "history": selectors.gpu_price_history(gpu=gpu, display=display),
+        "chart_end": timezone.now(),
         "back": _catalog_back(request),
     }
     return render(request, "marketplace/gpu_detail.html", context)
@@ -165,5 +168,17 @@ def country_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
     if country is None:
         raise Http404
     capacity = selectors.country_capacity(country=country)
-    context = {"country": country, "capacity": capacity, "display": _display(request), "back": _catalog_back(request)}
+    display = _display(request)
+    context = {"country": country, "capacity": capacity, "display": display, "back": _catalog_back(request)}
+    # The price history is one GPU model's (?gpu=, else the one with the most offers here):
+    # different models' prices make no line.
+    models = {row["gpu_model__slug"]: row for row in capacity.by_gpu}
+    asked = request.GET.get("gpu", "")
+    if asked and asked not in models:
+        context["gpu_error"] = _("No offer of this GPU model is listed here; showing another one.")
+    if models:
+        slug = asked if asked in models else max(capacity.by_gpu, key=lambda row: row["offers"])["gpu_model__slug"]
+        context["history_gpu"] = models[slug]
+        context["history"] = selectors.country_price_history(country=country, gpu_slug=slug, display=display)
+        context["chart_end"] = timezone.now()
     return render(request, "marketplace/country_detail.html", context)
