@@ -736,15 +736,20 @@ def _price_history(*, offers: QuerySet, display: PriceDisplay, days: int, now: d
             ]
         series.append(events)
 
+    # Each offer's changes are walked once, in order, across the days: linear in the snapshots.
+    ends = [min(_day_start(first + timedelta(days=offset + 1)), now) for offset in range(days)]
+    daily: list[list[Decimal]] = [[] for _ in ends]
+    for events in series:
+        index, value = 0, None
+        for prices, end in zip(daily, ends, strict=True):
+            while index < len(events) and events[index][0] <= end:
+                value = events[index][1]
+                index += 1
+            if value is not None:
+                prices.append(value)
     result = []
-    for offset in range(days):
+    for offset, prices in enumerate(daily):
         day = first + timedelta(days=offset)
-        end = min(_day_start(day + timedelta(days=1)), now)
-        prices = []
-        for events in series:
-            in_effect = [value for when, value in events if when <= end]
-            if in_effect:
-                prices.append(in_effect[-1])
         if prices:
             median = statistics.median(sorted(prices)).quantize(Decimal("0.0001"))
             result.append(DayPrice(day=day, offers=len(prices), low=min(prices), median=median))
