@@ -18,6 +18,7 @@ import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, When
+from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -493,3 +494,24 @@ class CatalogFilter(django_filters.FilterSet):
         if cleaned.get("max_price") is not None:
             parts.append(f"currency={self.currency}")  # the same figure in another currency filters otherwise
         return "&".join(parts)
+
+
+# The longest catalog query a breadcrumb carries back; a longer one is dropped (the link is then
+# the bare catalog), as are parameters the catalog does not know.
+MAX_BACK_QUERY = 2000
+
+
+def catalog_query_clean(query: str) -> str:
+    """The catalog parameters of ``query`` (a query string, never a URL), for a link back to the
+    catalog with the filters a visitor came from: known names only, each value once and at most
+    MAX_VALUES of them, re-encoded. "" when nothing is left or it is too long."""
+    known = {*CatalogFilter.base_filters, *CatalogForm.base_fields, "page"}
+    parsed = QueryDict(query[: MAX_BACK_QUERY * 2])
+    kept = QueryDict(mutable=True)
+    for name in parsed:
+        if name in known:
+            values = list(dict.fromkeys(value for value in parsed.getlist(name) if value.strip()))
+            if values:
+                kept.setlist(name, values[:MAX_VALUES])
+    cleaned = kept.urlencode()
+    return cleaned if len(cleaned) <= MAX_BACK_QUERY else ""

@@ -8,7 +8,7 @@ import hashlib
 import operator
 import statistics
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property, reduce
 
@@ -39,9 +39,10 @@ from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import Country
 
+from marketplace.chips import Chip, active_filters, cleared_query
 from marketplace.country_groups import COUNTRY_GROUPS
 from marketplace.filters import COMMON_GPUS_PER_NODE, GROUPED_SORTS, SORTS, CatalogFilter, country_choices
-from marketplace.fx import REFERENCE_CURRENCY, PriceDisplay
+from marketplace.fx import REFERENCE_CURRENCY, PriceDisplay, price_normalize, price_shown
 from marketplace.models import ExchangeRate, GpuModel, Offer, OfferSnapshot
 from marketplace.offer_rows import TotalSpec
 from providers.models import Provider, ProviderCertification, Region
@@ -102,6 +103,16 @@ class CatalogResults:
     @property
     def has_filters(self) -> bool:
         return any(key not in {"sort", "page", "per_page"} for key in self.params)
+
+    @cached_property
+    def chips(self) -> list[Chip]:
+        """The active filters, each with the link that removes it (no query: see chips.py)."""
+        return active_filters(filterset=self.filterset, params=self.params)
+
+    @property
+    def cleared_query(self) -> str:
+        """The query string of "Clear all": the sort order, page size and currency stay."""
+        return cleared_query(params=self.params)
 
     @cached_property
     def facets(self) -> dict[str, list[FacetChoice]]:
@@ -668,3 +679,132 @@ def country_capacity(*, country: Country, now: datetime | None = None) -> Countr
         offers=sum(row["offers"] for row in by_gpu),
         gpus=sum(row["gpus"] or 0 for row in by_gpu),
     )
+
+
+# --- Price history (GPU and country pages) ----------------------------------------------------
+
+PRICE_HISTORY_DAYS = 90
+
+
+@dataclass(frozen=True)
+class DayPrice:
+    day: date
+    offers: int  # on-demand offers with a known price that day
+    low: Decimal
+    median: Decimal
+
+
+@dataclass(frozen=True)
+class PriceHistory:
+    """The on-demand price per GPU-hour of a set of offers, day by day, in one currency."""
+
+    currency: str
+    days: list[DayPrice]
+    left_out: int  # offers priced in a currency without an exchange rate: not converted, not counted
+
+    @property
+    def median_points(self) -> list[tuple[datetime, Decimal]]:
+        """(start of the day, median) for the step chart."""
+        return [(_day_start(row.day), row.median) for row in self.days]
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def gpu_price_history(
+    *, gpu: GpuModel, display: PriceDisplay, days: int = PRICE_HISTORY_DAYS, now: datetime | None = None
+) -> PriceHistory:
+    """The daily lowest and median on-demand price of the GPU model's listed offers. Three queries."""
+    offers = Offer.objects.listed().filter(gpu_model=gpu)
+    return _price_history(offers=offers, display=display, days=days, now=now)
+
+
+def country_price_history(
+    *,
+    country: Country,
+    gpu_slug: str,
+    display: PriceDisplay,
+    days: int = PRICE_HISTORY_DAYS,
+    now: datetime | None = None,
+) -> PriceHistory:
+    """The same for one GPU model's listed offers in the country (or in regions spanning it):
+    prices of different models are no series. Four queries."""
+    offers = Offer.objects.listed().filter(_in_country(country), gpu_model__slug=gpu_slug)
+    return _price_history(offers=offers, display=display, days=days, now=now)
+
+
+def _in_country(country: Country) -> Q:
+    """Offers in the country: their region's, or a region their provider says also spans it. One query."""
+    spanning = list(Region.objects.filter(other_countries__contains=country.code).values_list("pk", flat=True))
+    return Q(country=country.code) | Q(region_id__in=spanning) if spanning else Q(country=country.code)
+
+
+def _price_history(*, offers: QuerySet, display: PriceDisplay, days: int, now: datetime | None) -> PriceHistory:
+    """Each day's prices are those in effect at the day's end (or now, today): an offer's last
+    snapshot by then, or its current price since its last change, as on the offer's page. Offers
+    listed now only (a withdrawn offer's last price is no price anyone can pay). On-demand only:
+    a spot or a 36-month reserved price is no point on the same line.
+
+    Prices in another currency than ``display``'s are converted at today's rates (the portal keeps
+    no rate history): the line shows how prices moved, not how the rates did. An offer whose
+    currency has no rate is left out and counted in ``left_out``.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    first = today - timedelta(days=days - 1)
+    start = _day_start(first)
+    offers = offers.filter(pricing_type=Offer.PricingType.ON_DEMAND).order_by()
+    before = (
+        OfferSnapshot.objects.filter(offer=OuterRef("pk"), recorded_at__lt=start)
+        .order_by("-recorded_at")
+        .values("price_per_gpu_hour")[:1]
+    )
+    current = offers.annotate(price_before=Subquery(before)).values_list(
+        "pk", "currency", "price_per_gpu_hour", "created_at", "updated_at", "price_before"
+    )
+    changes: dict[int, list[tuple[datetime, Decimal]]] = {}
+    snapshots = OfferSnapshot.objects.filter(
+        offer__in=offers.values("pk"), recorded_at__gte=start, recorded_at__lte=now
+    )
+    for offer_id, when, price in snapshots.order_by("offer_id", "recorded_at").values_list(
+        "offer_id", "recorded_at", "price_per_gpu_hour"
+    ):
+        changes.setdefault(offer_id, []).append((when, price))
+    rates = ExchangeRate.objects.units_per_eur()
+
+    series: list[list[tuple[datetime, Decimal]]] = []
+    left_out = 0
+    for pk, currency, price, created_at, updated_at, price_before in current:
+        if currency != display.currency and currency not in rates:
+            left_out += 1
+            continue
+        events = [(start, price_before)] if price_before is not None else []
+        events += changes.get(pk, [])
+        if not events or events[-1][1] != price:
+            since = max(updated_at, events[-1][0]) if events else created_at
+            events.append((since, price))
+        if currency != display.currency:
+            events = [
+                (when, price_shown(price_normalize(value, rates[currency]), display.rate)) for when, value in events
+            ]
+        series.append(events)
+
+    # Each offer's changes are walked once, in order, across the days: linear in the snapshots.
+    ends = [min(_day_start(first + timedelta(days=offset + 1)), now) for offset in range(days)]
+    daily: list[list[Decimal]] = [[] for _ in ends]
+    for events in series:
+        index, value = 0, None
+        for prices, end in zip(daily, ends, strict=True):
+            while index < len(events) and events[index][0] <= end:
+                value = events[index][1]
+                index += 1
+            if value is not None:
+                prices.append(value)
+    result = []
+    for offset, prices in enumerate(daily):
+        day = first + timedelta(days=offset)
+        if prices:
+            median = statistics.median(sorted(prices)).quantize(Decimal("0.0001"))
+            result.append(DayPrice(day=day, offers=len(prices), low=min(prices), median=median))
+    return PriceHistory(currency=display.currency, days=result, left_out=left_out)

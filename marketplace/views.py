@@ -1,15 +1,21 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from marketplace import selectors, services
 from marketplace.country_groups import countries_in_groups
+from marketplace.filters import catalog_query_clean
 from marketplace.models import GpuModel, Offer
+from marketplace.world_map import world_map
 from portal.http import HtmxHttpRequest
 from portal.lib.db import with_statement_timeout
 
@@ -17,6 +23,18 @@ from portal.lib.db import with_statement_timeout
 def _display(request: HtmxHttpRequest):
     """The currency this page shows prices in: ?currency= when the portal has a rate for it."""
     return selectors.price_display(currency=request.GET.get("currency"))
+
+
+def _catalog_back(request: HtmxHttpRequest) -> str:
+    """The catalog query a visitor came from, for the breadcrumb's link back to the catalog:
+    ``?back=`` (a query string), else the Referer when it is our own catalog page. Only known
+    catalog parameters are kept and the link is always our catalog's URL: never a redirect."""
+    if "back" in request.GET:
+        return catalog_query_clean(request.GET["back"])
+    referer = urlsplit(request.headers.get("Referer", ""))
+    if referer.netloc == request.get_host() and referer.path == reverse("marketplace:catalog"):
+        return catalog_query_clean(referer.query)
+    return ""
 
 
 def _wants_fragment(request: HtmxHttpRequest) -> bool:
@@ -85,6 +103,7 @@ def offer_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "capacity_points": capacity_points,
         "chart_end": offer.updated_at if withdrawn else timezone.now(),
         "certifications": selectors.offer_certifications(offer=offer),
+        "back": _catalog_back(request),
     }
     # 410 tells crawlers and scripts the offer existed and is gone for good.
     return render(request, "marketplace/offer_detail.html", context, status=410 if withdrawn else 200)
@@ -126,6 +145,9 @@ def gpu_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "display": display,
         "spread": selectors.gpu_price_spread(gpu=gpu, display=display),
         "countries": selectors.gpu_countries(gpu=gpu),
+        "history": selectors.gpu_price_history(gpu=gpu, display=display),
+        "chart_end": timezone.now(),
+        "back": _catalog_back(request),
     }
     return render(request, "marketplace/gpu_detail.html", context)
 
@@ -135,7 +157,8 @@ def gpu_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 def country_list(request: HtmxHttpRequest) -> HttpResponse:
     sort = request.GET.get("sort") if request.GET.get("sort") in selectors.COUNTRY_SORTS else "gpus"
     rows = selectors.country_list_with_capacity(sort=sort)
-    return render(request, "marketplace/country_list.html", {"rows": rows, "sort": sort})
+    context = {"rows": rows, "sort": sort, "map": world_map(rows=rows)}
+    return render(request, "marketplace/country_list.html", context)
 
 
 @require_GET
@@ -145,5 +168,17 @@ def country_detail(request: HtmxHttpRequest, code: str) -> HttpResponse:
     if country is None:
         raise Http404
     capacity = selectors.country_capacity(country=country)
-    context = {"country": country, "capacity": capacity, "display": _display(request)}
+    display = _display(request)
+    context = {"country": country, "capacity": capacity, "display": display, "back": _catalog_back(request)}
+    # The price history is one GPU model's (?gpu=, else the one with the most offers here):
+    # different models' prices make no line.
+    models = {row["gpu_model__slug"]: row for row in capacity.by_gpu}
+    asked = request.GET.get("gpu", "")
+    if asked and asked not in models:
+        context["gpu_error"] = _("No offer of this GPU model is listed here; showing another one.")
+    if models:
+        slug = asked if asked in models else max(capacity.by_gpu, key=lambda row: row["offers"])["gpu_model__slug"]
+        context["history_gpu"] = models[slug]
+        context["history"] = selectors.country_price_history(country=country, gpu_slug=slug, display=display)
+        context["chart_end"] = timezone.now()
     return render(request, "marketplace/country_detail.html", context)

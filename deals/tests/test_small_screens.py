@@ -54,9 +54,13 @@ def test_no_page_scrolls_sideways(live_server, page, width, developer, alice, ac
         None: [
             "/",
             "/?country=DE&gpu=h100-sxm&total_gpus=64&term_months=12&currency=EUR",
-            f"/offers/{acme_h100.pk}/",
+            # Many active filters: the chips wrap.
+            "/?country=DE&country=US&country=FR&gpu=h100-sxm&gpu=h200&provider=acme&min_gpus=8&stale=1&max_price=9",
+            f"/offers/{acme_h100.pk}/?back=country%3DDE",
             "/gpus/h100-sxm/",
+            "/countries/",  # the world map
             "/countries/de/",
+            "/countries/de/?gpu=h200",
             f"/providers/{acme.slug}/",
             "/accounts/login/",
         ],

@@ -128,8 +128,9 @@ def step_chart_geometry(points: list[tuple[datetime, Decimal | int | None]], *, 
 
 
 @register.inclusion_tag("components/line_chart.html")
-def step_chart(points, *, end, label, unit="", decimals=2, gap_label=""):
+def step_chart(points, *, end, label, unit="", decimals=2, gap_label="", x_format="M j H:i"):
     return {
+        "x_format": x_format,
         "chart": step_chart_geometry(list(points), end=end),
         "label": label,
         "unit": unit,

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils import formats
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,16 @@ register = template.Library()
 def price(value: Decimal | None) -> str:
     """A price with two decimals, or up to four when they matter: 2.50, 0.0425."""
     return "" if value is None else price_text(value)
+
+
+@register.filter
+def price_l10n(value: Decimal | None) -> str:
+    """``price``, in the active language's number format: 1,234.50 in English, 1 234,50 in French."""
+    if value is None:
+        return ""
+    text = price_text(value)
+    places = len(text.partition(".")[2])
+    return formats.number_format(Decimal(text), places, use_l10n=True, force_grouping=True)
 
 
 @register.simple_tag
