@@ -10,6 +10,7 @@ from django.conf import settings
 from django.shortcuts import render
 
 from marketplace.models import Offer
+from marketplace.selectors import ROW_RELATIONS
 
 
 def floor(request):
@@ -18,7 +19,7 @@ def floor(request):
     size = min(max(int(per_page), 10), 200) if per_page.isdigit() else settings.CATALOG_PAGE_SIZE
     offers = (
         Offer.objects.listed()
-        .select_related("provider", "region", "gpu_model")
+        .select_related(*ROW_RELATIONS)  # what the rows show, their connection's last sync included
         .order_by("price_normalized", "id")[:size]
     )
     return render(request, "bench/floor.html", {"offers": offers})
