@@ -34,7 +34,7 @@ BENCH_CERTIFICATIONS = (
     "pci-dss",
     "soc2",
 )
-DATASET_VERSION = 5  # bump when the generator changes, so that reused datasets are rebuilt
+DATASET_VERSION = 6  # bump when the generator changes, so that reused datasets are rebuilt
 DATASET_MAX_AGE = timedelta(days=6)  # fresh offers are generated fresh for 7 days
 PROVIDERS = 500
 REGIONS = 3000

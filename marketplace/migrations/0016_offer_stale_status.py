@@ -9,10 +9,10 @@ offers_mark_stale() rather than a comparison of each row with the clock. Here:
 - the catalog's partial indexes cover listed offers, fresh or stale (``status IN ('active',
   'stale')``) with the status included, so the default (fresh) pages are index-only again and
   "include stale offers" uses them too;
-- three more: a connection's listed offers by id (the freshness order reads them connection by
-  connection), offers with their own verification by time (the rest of that order), and
-  hand-kept offers by ``stale_at`` (what offers_mark_stale reads). The last two exclude active
-  synced offers, so no sync writes them;
+- four more: a connection's listed offers by id (the freshness order reads them connection by
+  connection), hand-kept active offers and stale offers by their own verification time (the
+  rest of that order), and hand-kept offers by ``stale_at`` (what offers_mark_stale reads). The
+  last three exclude active synced offers, so no sync maintains them;
 - the table no longer keeps half of each page free for in-place re-verification (0007).
 """
 
@@ -31,11 +31,12 @@ INDEXES = {  # name: (columns, PostgreSQL-only INCLUDE, predicate)
         for name, (columns, include) in FORMER.INDEXES.items()
     },
     "offer_listed_connection": ("(sync_connection_id, id)", "INCLUDE (provider_id, status)", LISTED),
-    "offer_own_verification": (
+    "offer_kept_by_hand_verification": (
         "(last_verified_at DESC, id)",
         "INCLUDE (provider_id)",
-        "WHERE status = 'stale' OR (status = 'active' AND sync_connection_id IS NULL)",
+        "WHERE status = 'active' AND sync_connection_id IS NULL",
     ),
+    "offer_stale_verification": ("(last_verified_at DESC, id)", "INCLUDE (provider_id)", "WHERE status = 'stale'"),
     "offer_kept_by_hand_stale_at": ("(stale_at)", "", "WHERE status = 'active' AND sync_connection_id IS NULL"),
 }
 
