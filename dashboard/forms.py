@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import CapacityWindow, ExchangeRate, GpuModel, Offer
-from providers.models import Provider, ProviderCertification, Region
-from providers.services import FACT_FIELDS
+from providers.models import Membership, Provider, ProviderCertification, Region
+from providers.services import FACT_FIELDS, PROFILE_FIELDS
 from sync.forms import ConnectionSettingsForm
 
 
@@ -39,6 +39,40 @@ class ProviderFactsForm(forms.ModelForm):
             "parent_name": _("The company that ultimately controls it; leave blank if it has none."),
             "dpa_url": _("A link to the agreement you offer customers under the GDPR, if it is public."),
         }
+
+
+class ProfileForm(forms.ModelForm):
+    """The provider's public profile and legal identifiers: its owners edit them."""
+
+    class Meta:
+        model = Provider
+        fields = list(PROFILE_FIELDS)
+        labels = {
+            "hq_country": _("Headquarters country"),
+            "website": _("Website"),
+            "contact_email": _("Contact e-mail"),
+            "description": _("Description"),
+            "registration_number": _("Company registration number"),
+            "vat_number": _("VAT number"),
+        }
+        help_texts = {
+            "website": _("Shown on your public profile, e.g. https://example.com."),
+            "contact_email": _("Where capacity requests and notices about your syncs are sent."),
+            "description": _("A few lines on your public profile: what you offer, where."),
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        help_text=_("The address they signed up with. They must have an account on the marketplace already."),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.STAFF)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
 
 
 class CertificationRecordForm(forms.ModelForm):

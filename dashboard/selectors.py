@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from marketplace.models import Offer
-from providers.models import Provider, Region
+from providers.models import Membership, Provider, Region
 from sync.models import SyncConnection, SyncRun
 
 OFFER_STATUS_FILTERS = ("active", "stale", "withdrawn", "all")
@@ -58,20 +58,25 @@ class HistoryEntry:
 
     when: datetime
     who: str  # the user's name; empty for the system (a sync, a command)
-    kind: str  # "provider", "offer" or "connection"
+    kind: str  # "provider", "offer", "connection" or "member"
     label: str
     change: str  # "+" created, "~" changed, "-" deleted
     fields: list[str] = field(default_factory=list)  # the fields a "~" changed, when known
 
 
 def provider_history(*, provider: Provider, limit: int = 300) -> list[HistoryEntry]:
-    """The latest ``limit`` changes of each kind (provider, offers, connections), newest first,
-    in three queries. A change's fields are compared with the object's previous record among those
+    """The latest ``limit`` changes of each kind (provider, offers, connections, team members),
+    newest first, in four queries. A change's fields are compared with the object's previous record among those
     read (the oldest records read list no fields)."""
     kinds = [
         ("provider", Provider.history.filter(id=provider.pk), lambda r: r.name),
         ("offer", Offer.history.filter(provider_id=provider.pk), lambda r: f"#{r.id} {r.external_id}"),
         ("connection", SyncConnection.history.filter(provider_id=provider.pk), lambda r: r.name),
+        (
+            "member",
+            Membership.history.filter(provider_id=provider.pk).select_related("user"),
+            lambda r: r.user.get_username() if r.user else f"#{r.user_id}",
+        ),
     ]
     entries = []
     for kind, records, label in kinds:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import api_views, deal_views, views
+from dashboard import api_views, deal_views, provider_views, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -57,5 +57,10 @@ urlpatterns = [
     path("<slug:slug>/api/", api_views.token_list, name="token_list"),
     path("<slug:slug>/api/tokens/", api_views.token_create, name="token_create"),
     path("<slug:slug>/api/tokens/<int:pk>/revoke/", api_views.token_revoke, name="token_revoke"),
+    path("<slug:slug>/profile/", provider_views.profile, name="profile"),
+    path("<slug:slug>/team/", provider_views.team, name="team"),
+    path("<slug:slug>/team/add/", provider_views.member_add, name="member_add"),
+    path("<slug:slug>/team/<int:pk>/role/", provider_views.member_role, name="member_role"),
+    path("<slug:slug>/team/<int:pk>/remove/", provider_views.member_remove, name="member_remove"),
     path("<slug:slug>/history/", views.history, name="history"),
 ]

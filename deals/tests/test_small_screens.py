@@ -74,6 +74,8 @@ def test_no_page_scrolls_sideways(live_server, page, width, developer, alice, ac
             f"{dashboard}/demand/",
             f"{dashboard}/api/",
             f"{dashboard}/history/",
+            f"{dashboard}/profile/",
+            f"{dashboard}/team/",
         ],
     }
 
