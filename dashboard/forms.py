@@ -5,7 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from marketplace.models import CapacityWindow, ExchangeRate, GpuModel, Offer
 from providers.models import Membership, Provider, ProviderCertification, Region
 from providers.services import FACT_FIELDS, PROFILE_FIELDS
+from sync.adapters.registry import ADAPTERS
 from sync.forms import ConnectionSettingsForm
+from sync.models import SyncConnection
 
 
 class RegionForm(forms.ModelForm):
@@ -203,11 +205,28 @@ def _non_negative(value) -> None:
 
 
 class ConnectionForm(ConnectionSettingsForm):
-    """A provider's connection, on its dashboard."""
+    """A provider's connection, on its dashboard. Left blank, its name is its kind's
+    ("Lambda Cloud API"; "Inventory feed" for a feed, whose kind's label is a description)."""
 
     def __init__(self, *args, provider: Provider, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.provider = provider
+        self.fields["name"].required = False
+        self.fields["name"].help_text = _("Leave blank to name it after its API kind.")
+        if self.instance._state.adding:
+            self.initial["name"] = ""  # not the model's default: blank takes the kind's name
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("name") and cleaned.get("kind"):
+            cleaned["name"] = connection_default_name(cleaned["kind"])
+        return cleaned
+
+
+def connection_default_name(kind: str) -> str:
+    if kind == SyncConnection.FEED:
+        return str(_("Inventory feed"))
+    return str(ADAPTERS[kind].label)
 
 
 class CsvUploadForm(forms.Form):

@@ -24,6 +24,12 @@ urlpatterns = [
     path("<slug:slug>/offers/<int:pk>/confirm/", views.offer_confirm, name="offer_confirm"),
     path("<slug:slug>/connections/", views.connection_list, name="connection_list"),
     path("<slug:slug>/connections/new/", views.connection_create, name="connection_create"),
+    path("<slug:slug>/connections/feed-format/", views.feed_format, name="feed_format"),
+    path(
+        "<slug:slug>/connections/feed-format/provider-feed.schema.json",
+        views.feed_format_schema,
+        name="feed_format_schema",
+    ),
     path("<slug:slug>/connections/<int:pk>/", views.connection_detail, name="connection_detail"),
     path("<slug:slug>/connections/<int:pk>/edit/", views.connection_edit, name="connection_edit"),
     path("<slug:slug>/connections/<int:pk>/sync/", views.connection_sync, name="connection_sync"),

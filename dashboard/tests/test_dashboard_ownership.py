@@ -66,6 +66,8 @@ CASES = [
         {"kind": "feed", "name": "x", "base_url": "https://x.example/f.json", "interval_seconds": 60},
     ),
     ("dashboard:connection_detail", "get", ["connection"], None),
+    ("dashboard:feed_format", "get", [], None),
+    ("dashboard:feed_format_schema", "get", [], None),
     ("dashboard:connection_edit", "get", ["connection"], None),
     (
         "dashboard:connection_edit",
