@@ -251,7 +251,7 @@ class CatalogFilter(django_filters.FilterSet):
     )
     # In the currency prices are shown in (``currency``), compared in the reference currency.
     max_price = django_filters.NumberFilter(
-        label=_("Max price per GPU-hour"),
+        label=_("Max price per GPU-hour, in the currency prices are shown in (currency)"),
         method="filter_max_price",
         min_value=0,
         max_digits=12,
