@@ -3,9 +3,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import CapacityWindow, ExchangeRate, GpuModel, Offer
-from providers.models import Provider, ProviderCertification, Region
-from providers.services import FACT_FIELDS
+from providers.models import Membership, Provider, ProviderCertification, Region
+from providers.services import FACT_FIELDS, PROFILE_FIELDS
+from sync.adapters.registry import ADAPTERS
 from sync.forms import ConnectionSettingsForm
+from sync.models import SyncConnection
 
 
 class RegionForm(forms.ModelForm):
@@ -39,6 +41,40 @@ class ProviderFactsForm(forms.ModelForm):
             "parent_name": _("The company that ultimately controls it; leave blank if it has none."),
             "dpa_url": _("A link to the agreement you offer customers under the GDPR, if it is public."),
         }
+
+
+class ProfileForm(forms.ModelForm):
+    """The provider's public profile and legal identifiers: its owners edit them."""
+
+    class Meta:
+        model = Provider
+        fields = list(PROFILE_FIELDS)
+        labels = {
+            "hq_country": _("Headquarters country"),
+            "website": _("Website"),
+            "contact_email": _("Contact e-mail"),
+            "description": _("Description"),
+            "registration_number": _("Company registration number"),
+            "vat_number": _("VAT number"),
+        }
+        help_texts = {
+            "website": _("Shown on your public profile, e.g. https://example.com."),
+            "contact_email": _("Where capacity requests and notices about your syncs are sent."),
+            "description": _("A few lines on your public profile: what you offer, where."),
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        help_text=_("The address they signed up with. They must have an account on the marketplace already."),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.STAFF)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
 
 
 class CertificationRecordForm(forms.ModelForm):
@@ -169,11 +205,28 @@ def _non_negative(value) -> None:
 
 
 class ConnectionForm(ConnectionSettingsForm):
-    """A provider's connection, on its dashboard."""
+    """A provider's connection, on its dashboard. Left blank, its name is its kind's
+    ("Lambda Cloud API"; "Inventory feed" for a feed, whose kind's label is a description)."""
 
     def __init__(self, *args, provider: Provider, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.provider = provider
+        self.fields["name"].required = False
+        self.fields["name"].help_text = _("Leave blank to name it after its API kind.")
+        if self.instance._state.adding:
+            self.initial["name"] = ""  # not the model's default: blank takes the kind's name
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("name") and cleaned.get("kind"):
+            cleaned["name"] = connection_default_name(cleaned["kind"])
+        return cleaned
+
+
+def connection_default_name(kind: str) -> str:
+    if kind == SyncConnection.FEED:
+        return str(_("Inventory feed"))
+    return str(ADAPTERS[kind].label)
 
 
 class CsvUploadForm(forms.Form):

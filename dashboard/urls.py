@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard import api_views, deal_views, views
+from dashboard import api_views, deal_views, provider_views, views
 
 app_name = "dashboard"
 urlpatterns = [
@@ -24,6 +24,12 @@ urlpatterns = [
     path("<slug:slug>/offers/<int:pk>/confirm/", views.offer_confirm, name="offer_confirm"),
     path("<slug:slug>/connections/", views.connection_list, name="connection_list"),
     path("<slug:slug>/connections/new/", views.connection_create, name="connection_create"),
+    path("<slug:slug>/connections/feed-format/", views.feed_format, name="feed_format"),
+    path(
+        "<slug:slug>/connections/feed-format/provider-feed.schema.json",
+        views.feed_format_schema,
+        name="feed_format_schema",
+    ),
     path("<slug:slug>/connections/<int:pk>/", views.connection_detail, name="connection_detail"),
     path("<slug:slug>/connections/<int:pk>/edit/", views.connection_edit, name="connection_edit"),
     path("<slug:slug>/connections/<int:pk>/sync/", views.connection_sync, name="connection_sync"),
@@ -57,5 +63,10 @@ urlpatterns = [
     path("<slug:slug>/api/", api_views.token_list, name="token_list"),
     path("<slug:slug>/api/tokens/", api_views.token_create, name="token_create"),
     path("<slug:slug>/api/tokens/<int:pk>/revoke/", api_views.token_revoke, name="token_revoke"),
+    path("<slug:slug>/profile/", provider_views.profile, name="profile"),
+    path("<slug:slug>/team/", provider_views.team, name="team"),
+    path("<slug:slug>/team/add/", provider_views.member_add, name="member_add"),
+    path("<slug:slug>/team/<int:pk>/role/", provider_views.member_role, name="member_role"),
+    path("<slug:slug>/team/<int:pk>/remove/", provider_views.member_remove, name="member_remove"),
     path("<slug:slug>/history/", views.history, name="history"),
 ]

@@ -8,6 +8,7 @@ Owners and staff may do the same things for now; owner-only actions (team, profi
 import logging
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
@@ -376,6 +377,30 @@ def _kinds_help() -> list[tuple[type, str]]:
     ]
 
 
+# The open provider feed's documentation, as the project keeps it (docs/): served to providers
+# as it is, so the dashboard's help links to the text the adapter is tested against.
+FEED_DOCS = {
+    "feed_format": ("provider-feed.md", "text/plain; charset=utf-8"),
+    "feed_format_schema": ("provider-feed.schema.json", "application/schema+json"),
+}
+
+
+def _feed_doc(request: AuthenticatedHttpRequest, slug: str, name: str) -> HttpResponse:
+    _provider(request, slug)
+    filename, content_type = FEED_DOCS[name]
+    return HttpResponse((Path(settings.BASE_DIR) / "docs" / filename).read_bytes(), content_type=content_type)
+
+
+@login_required
+def feed_format(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    return _feed_doc(request, slug, "feed_format")
+
+
+@login_required
+def feed_format_schema(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    return _feed_doc(request, slug, "feed_format_schema")
+
+
 @login_required
 def connection_edit(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
     provider = _provider(request, slug)
@@ -406,13 +431,35 @@ def _connection_detail_context(request: AuthenticatedHttpRequest, provider: Prov
         "connection": connection,
         "runs": runs,
         "reviews": _gpu_names_awaiting_review(provider),
+        "backoff": selectors.connection_backoff(connection=connection),
+        "now": timezone.now(),
     }
+
+
+def _sync_pressed_at(request: AuthenticatedHttpRequest) -> int | None:
+    """The ?sync= of a connection's page: when "sync now" was pressed (epoch seconds), if sane."""
+    try:
+        since = int(request.GET.get("sync", ""))
+    except ValueError:
+        return None
+    return since if 0 < since <= timezone.now().timestamp() + 60 else None
 
 
 @login_required
 def connection_detail(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """The connection's settings, health and runs; with ?sync=, the progress of a "sync now".
+
+    htmx polls the same URL for that progress every two seconds (#sync_progress) until the run
+    finishes; the fragment then also refreshes the health and the runs on the page.
+    """
     provider = _provider(request, slug)
-    return render(request, "dashboard/connection_detail.html", _connection_detail_context(request, provider, pk))
+    context = _connection_detail_context(request, provider, pk)
+    if (since := _sync_pressed_at(request)) is not None:
+        context["sync"] = selectors.connection_sync_progress(connection=context["connection"], since=since)
+    template = "dashboard/connection_detail.html"
+    if request.htmx and "sync" in context:
+        template += "#sync_progress"
+    return render(request, template, context)
 
 
 @login_required
@@ -449,24 +496,34 @@ def connection_test_status(request: AuthenticatedHttpRequest, slug: str, pk: int
 @login_required
 @require_POST
 def connection_sync(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Queue a sync; the connection's page (?sync=) then follows its run until it finishes."""
     provider = _provider(request, slug)
     connection = get_object_or_404(provider.sync_connections, pk=pk)
+    pressed = int(timezone.now().timestamp())
+    error = None
     try:
         queued = sync_services.connection_sync_request(connection=connection)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    except ValidationError as refused:
+        error = " ".join(refused.messages)
     else:
-        if queued:
-            messages.success(request, _("Sync queued: the run appears below within a few seconds (reload the page)."))
-        else:
-            messages.error(
-                request,
-                _(
-                    "The sync queue is unavailable right now, so nothing was queued. An enabled connection "
-                    "syncs as soon as the queue is back."
-                ),
+        if not queued:
+            error = _(
+                "The sync queue is unavailable right now, so nothing was queued. An enabled connection "
+                "syncs as soon as the queue is back."
             )
-    return redirect("dashboard:connection_detail", slug=provider.slug, pk=connection.pk)
+    if request.htmx:
+        context = _connection_detail_context(request, provider, pk)
+        if error:
+            context["sync_error"] = error
+        else:
+            context["sync"] = selectors.connection_sync_progress(connection=connection, since=pressed)
+        return render(request, "dashboard/connection_detail.html#sync_progress", context)
+    url = reverse("dashboard:connection_detail", kwargs={"slug": provider.slug, "pk": connection.pk})
+    if error:
+        messages.error(request, error)
+        return redirect(url)
+    messages.success(request, _("Sync queued: its progress shows below."))
+    return redirect(f"{url}?sync={pressed}")
 
 
 def _connection_set_enabled(request: AuthenticatedHttpRequest, slug: str, pk: int, enabled: bool) -> HttpResponse:

@@ -31,7 +31,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 from django_countries.fields import Country
 
-from marketplace.formats import price_text
+from marketplace.formats import count_text, price_l10n, size_parts
 from marketplace.fx import PriceDisplay
 from marketplace.models import GpuModel, Offer
 from providers.models import Provider
@@ -140,8 +140,9 @@ class OfferRows:
             ]
         }
         self.vcpus = gettext("%(n)s vCPU")
-        self.ram = gettext("%(n)s GB RAM")
-        self.disk = gettext("%(n)s GB disk")
+        # Sizes read "2048 GB" as "2 TB" (marketplace.formats.size_parts): one text per unit.
+        self.ram = {"GB": gettext("%(n)s GB RAM"), "TB": gettext("%(n)s TB RAM")}
+        self.disk = {"GB": gettext("%(n)s GB disk"), "TB": gettext("%(n)s TB disk")}
         self.gpus = gettext("GPUs")
         self.nodes_of = gettext("%(a)s / %(t)s nodes")
         self.available = gettext("Available")
@@ -173,6 +174,8 @@ class OfferRows:
         self.term = cache(self._term)
         self.freshness = cache(self._freshness)
         self.total_text = cache(self._total_text)
+        self.size = cache(size_parts)
+        self.price_text = cache(price_l10n)  # in the active language: "2,50" in French
 
     def render(self, offers: Iterable[Offer], *, grouped: bool = False) -> SafeString:
         """The rows; ``grouped`` puts a header row before each pricing type (and reserved term)."""
@@ -233,16 +236,24 @@ class OfferRows:
             **self.column_labels,
         )
 
-    def price(self, offer: Offer) -> dict[str, str]:
-        """The price cell's parts: the price shown, its currency, and the listed price beside it."""
+    def shown_price(self, offer: Offer) -> tuple[Decimal, str]:
+        """The price shown and its currency: in the display's currency when it can be converted."""
         display = self.display
         if display is None or offer.currency == display.currency or offer.price_normalized is None:
-            return {"price": price_text(offer.price_per_gpu_hour), "currency": escape(offer.currency), "listed": ""}
-        shown = display.shown(offer.price_per_gpu_hour, offer.currency, offer.price_normalized)
-        listed = LISTED.format(
-            title=self.listed_title, price=price_text(offer.price_per_gpu_hour), currency=escape(offer.currency)
-        )
-        return {"price": price_text(shown), "currency": escape(display.currency), "listed": listed}
+            return offer.price_per_gpu_hour, offer.currency
+        return display.shown(offer.price_per_gpu_hour, offer.currency, offer.price_normalized), display.currency
+
+    def price(self, offer: Offer) -> dict[str, str]:
+        """The price cell's parts: the price shown, its currency, and the listed price beside it."""
+        shown, currency = self.shown_price(offer)
+        listed = ""
+        if currency != offer.currency:
+            listed = LISTED.format(
+                title=self.listed_title,
+                price=self.price_text(offer.price_per_gpu_hour),
+                currency=escape(offer.currency),
+            )
+        return {"price": self.price_text(shown), "currency": escape(currency), "listed": listed}
 
     def _total_text(self, months: int) -> str:
         return ngettext(
@@ -256,14 +267,15 @@ class OfferRows:
         spec = self.total_spec
         if spec is None:
             return ""
-        parts = self.price(offer)
-        price = Decimal(parts["price"])
+        price, currency = self.shown_price(offer)
+        # The total of the price as shown (rounded as price_text rounds it), so the two agree.
+        price = price.quantize(Decimal("0.0001"))
         gpus = math.ceil(spec.gpus / offer.gpus_per_node) * offer.gpus_per_node
         months = max(spec.months, offer.min_term_months or 0)
         total = (price * gpus * HOURS_PER_MONTH * months).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         text = self.total_text(months) % {
             "total": number_format(total, decimal_pos=0, use_l10n=True, force_grouping=True),
-            "currency": parts["currency"],
+            "currency": currency,
             "gpus": gpus,
             "months": months,
         }
@@ -284,16 +296,20 @@ class OfferRows:
         )
 
     def node(self, offer: Offer) -> str:
-        """The node's CPUs and memory: "128 vCPU · 2048 GB RAM"."""
+        """The node's CPUs and memory: "128 vCPU · 2 TB RAM"."""
         vcpus = self.vcpus % {"n": offer.vcpus} if offer.vcpus else ""
-        ram = self.ram % {"n": offer.ram_gb} if offer.ram_gb else ""
+        ram = self.sized(self.ram, offer.ram_gb) if offer.ram_gb else ""
         return f"{vcpus} · {ram}" if vcpus and ram else vcpus or ram
 
     def storage(self, offer: Offer) -> str:
         if not offer.storage_gb:
             return ""
-        disk = self.disk % {"n": offer.storage_gb}
+        disk = self.sized(self.disk, offer.storage_gb)
         return f"{disk} · " if offer.gpu_interconnect or offer.network else disk
+
+    def sized(self, texts: dict[str, str], gb: int) -> str:
+        number, unit = self.size(gb)
+        return texts[unit] % {"n": number}
 
     def links(self, offer: Offer) -> str:
         """The GPU interconnect and the network: "NVLink / InfiniBand"."""
@@ -322,7 +338,7 @@ class OfferRows:
                 return self.sold_out
             return SOLD_OUT_OF.format(sold_out=self.sold_out, nodes=self.sold_out_of % {"t": total})
         nodes = self.nodes(available) if total is None else self.nodes_of % {"a": available, "t": total}
-        return GPUS.format(gpus=offer.gpus_available, label=self.gpus, nodes=nodes)
+        return GPUS.format(gpus=count_text(offer.gpus_available), label=self.gpus, nodes=nodes)
 
     def _freshness(self, verified_at: datetime, stale: bool) -> str:
         """When the offer was last verified ("verified 3 minutes ago", as of now), and if stale.

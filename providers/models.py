@@ -52,14 +52,20 @@ class Provider(models.Model):
         max_length=200, blank=True, verbose_name=_("legal entity"), help_text=_("e.g. Nebius B.V.")
     )
     incorporation_country = CountryField(blank=True, verbose_name=_("country of incorporation"))
-    # What an admin checks an application against (a company register, the EU's VIES); not public.
+    # Legal identifiers: what an admin checks an application against (a company register, the
+    # EU's VIES), shown on the public profile when stated (blank: not stated).
     registration_number = models.CharField(
         max_length=60,
         blank=True,
         verbose_name=_("company registration number"),
-        help_text=_("As in the company register of the country of incorporation."),
+        help_text=_("e.g. the trade register number (KvK, SIREN, HRB...)."),
     )
-    vat_number = models.CharField(max_length=30, blank=True, verbose_name=_("VAT number"))
+    vat_number = models.CharField(
+        max_length=30,
+        blank=True,
+        verbose_name=_("VAT number"),
+        help_text=_("With its country prefix, e.g. NL123456789B01."),
+    )
     parent_name = models.CharField(max_length=200, blank=True, verbose_name=_("ultimate parent"))
     parent_country = CountryField(
         blank=True,
@@ -113,6 +119,8 @@ class Membership(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role, default=Role.STAFF)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Who joined, changed role or left, and who did it: the owners read it on the dashboard's history.
+    history = HistoricalRecords(excluded_fields=["created_at"])
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "provider"], name="membership_unique")]

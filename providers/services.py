@@ -1,5 +1,5 @@
-"""Writes on providers as businesses: applying to list one, its sovereignty facts, its
-certification records and its regions.
+"""Writes on providers as businesses: applying to list one, its public profile, its sovereignty
+facts, its certification records, its team and its regions.
 
 Every service validates with ``full_clean()`` before saving, so a rule broken here fails the same
 way whether the call comes from a form, a feed or a shell. Offers are written by
@@ -8,13 +8,13 @@ marketplace/services.py, sync connections by sync/services.py.
 
 import logging
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 
 # The facts a provider states about who operates it (Provider's sovereignty fields).
 FACT_FIELDS = ("legal_entity", "incorporation_country", "parent_name", "parent_country", "dpa_offered", "dpa_url")
+# What the provider's owners edit on the dashboard's profile page: its public profile and legal ids.
+PROFILE_FIELDS = ("hq_country", "website", "contact_email", "description", "registration_number", "vat_number")
 # A certification's provider is e-mailed this many days before it expires.
 CERTIFICATION_EXPIRY_NOTICE_DAYS = 30
 
@@ -132,6 +134,131 @@ def provider_apply(
     Membership.objects.create(user=user, provider=provider, role=Membership.Role.OWNER)
     _notify("application_received", provider)
     return provider
+
+
+# --- Public profile -------------------------------------------------------------------------
+
+
+def is_owner(*, provider: Provider, user: User) -> bool:
+    return Membership.objects.filter(provider=provider, user=user, role=Membership.Role.OWNER).exists()
+
+
+def provider_profile_update(*, provider: Provider, user: User, data: Mapping[str, object]) -> Provider:
+    """Change the provider's public profile and legal identifiers (PROFILE_FIELDS), as ``user``.
+
+    Only an owner may: PermissionDenied otherwise. The change enters the provider's history with
+    ``user`` (the dashboard's history page), also outside a request. The VAT number is kept without
+    spaces or dots and in capitals, as VIES writes it. The name and slug are not the provider's to
+    change here: the catalog's links and the approval are tied to them.
+    """
+    unknown = set(data) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown profile fields: {sorted(unknown)}")
+    if not is_owner(provider=provider, user=user):
+        raise PermissionDenied
+    for name, value in data.items():
+        if name == "vat_number":
+            value = "".join(str(value).split()).replace(".", "").upper()
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(provider, name, value)
+    provider.full_clean()
+    provider._history_user = user
+    provider.save(update_fields=list(data))
+    return provider
+
+
+# --- Team -----------------------------------------------------------------------------------
+
+
+def _owner_required(provider: Provider, user: User) -> None:
+    if not is_owner(provider=provider, user=user):
+        raise PermissionDenied
+
+
+def _other_owners(membership: Membership) -> int:
+    """How many owners the membership's provider has besides it, counted under a lock on them, so
+    two owners removing each other at once cannot leave the provider without one."""
+    owners = Membership.objects.select_for_update().filter(
+        provider_id=membership.provider_id, role=Membership.Role.OWNER
+    )
+    return sum(1 for pk in owners.values_list("pk", flat=True) if pk != membership.pk)
+
+
+@transaction.atomic
+def membership_add(*, provider: Provider, by: User, email: str, role: str = Membership.Role.STAFF) -> Membership:
+    """Add the user who signed up with ``email`` to ``provider``'s team, by one of its owners.
+
+    There are no invitations to strangers: the person must have an active account already
+    (ValidationError on ``email`` otherwise, or when they are a member already). They are told
+    by e-mail once the addition commits.
+    """
+    _owner_required(provider, by)
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": gettext("Choose owner or staff.")})
+    users = list(User.objects.filter(email__iexact=email.strip(), is_active=True)[:2])
+    if not users:
+        raise ValidationError(
+            {"email": gettext("No account uses this address. Ask them to create one first, then add them again.")}
+        )
+    if len(users) > 1:
+        raise ValidationError({"email": gettext("Several accounts use this address: ask the person which one to use.")})
+    user = users[0]
+    if Membership.objects.filter(provider=provider, user=user).exists():
+        raise ValidationError({"email": gettext("This person is already a member of the team.")})
+    membership = Membership(provider=provider, user=user, role=role)
+    membership._history_user = by
+    membership.save()
+    transaction.on_commit(lambda: _membership_added_mail(membership, by), robust=True)
+    return membership
+
+
+def _membership_added_mail(membership: Membership, by: User) -> int:
+    provider = membership.provider
+    link = settings.SITE_URL.rstrip("/") + reverse("dashboard:provider", args=[provider.slug])
+    values = {"provider": provider.name, "by": by.get_username(), "role": membership.get_role_display(), "link": link}
+    subject = gettext("You were added to the team of %(provider)s") % values
+    body = "\n\n".join(
+        [
+            gettext("Hello,"),
+            textwrap.fill(
+                gettext("%(by)s added you to the team of %(provider)s on the marketplace, as %(role)s.") % values,
+                width=78,
+            ),
+            gettext("Its dashboard:") + "\n    " + link,
+        ]
+    )
+    return send_mail(subject, body, None, [membership.user.email])
+
+
+@transaction.atomic
+def membership_role_set(*, membership: Membership, by: User, role: str) -> Membership:
+    """Make a member owner or staff, by an owner. The last owner cannot be made staff."""
+    _owner_required(membership.provider, by)
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": gettext("Choose owner or staff.")})
+    if membership.role == role:
+        return membership
+    if role != Membership.Role.OWNER and not _other_owners(membership):
+        raise ValidationError(gettext("A provider keeps at least one owner: make someone else owner first."))
+    membership.role = role
+    membership._history_user = by
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, by: User) -> None:
+    """Remove a member from the team: an owner removes anyone, a member may leave by themselves.
+
+    The last owner is never removed, not even by themselves: a provider keeps an owner.
+    """
+    if membership.user_id != by.pk:
+        _owner_required(membership.provider, by)
+    if membership.role == Membership.Role.OWNER and not _other_owners(membership):
+        raise ValidationError(gettext("A provider keeps at least one owner: make someone else owner first."))
+    membership._history_user = by
+    membership.delete()
 
 
 # --- Sovereignty facts and certification records ------------------------------------------

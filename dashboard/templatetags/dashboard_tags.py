@@ -1,4 +1,8 @@
+from datetime import timedelta
+
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from deals.selectors import inbox_new_count
 
@@ -9,3 +13,10 @@ register = template.Library()
 def new_requests(provider) -> int:
     """How many requests routed to ``provider`` it has not opened yet (the Requests tab's badge)."""
     return inbox_new_count(provider=provider)
+
+
+@register.filter
+def duration(delta: timedelta) -> str:
+    """A timedelta in words, in the active language: "1 hour", "2 minutes"."""
+    now = timezone.now()
+    return timesince(now - delta, now)

@@ -350,3 +350,13 @@ def test_membership_is_what_counts_not_being_a_django_user(client, dave, acme):
     assert client.get(reverse("dashboard:provider", args=[acme.slug])).status_code == 404
     Membership.objects.create(user=dave, provider=acme, role=Membership.Role.STAFF)
     assert client.get(reverse("dashboard:provider", args=[acme.slug])).status_code == 200
+
+
+def test_the_offer_list_reads_sizes_in_tb_and_prices_with_unit_and_currency(client, alice, acme, acme_fra):
+    make_offer(acme, acme_fra, ram_gb=2048, price_per_gpu_hour=Decimal("2.5"), currency="EUR")
+    client.force_login(alice)
+    english = client.get(reverse("dashboard:offer_list", args=[acme.slug])).text
+    french = client.get(reverse("dashboard:offer_list", args=[acme.slug]), headers={"accept-language": "fr"}).text
+    assert "2 TB" in english and "2048 GB" not in english
+    assert "2.50 EUR / GPU-hour" in english
+    assert "2,50 EUR" in french

@@ -17,7 +17,7 @@ from deals.tests.support import TODAY, file_request, quote_values, send_quote
 from marketplace import services as offer_services
 from marketplace.models import CapacityWindow, Offer
 from portal.testing import certify, make_offer
-from providers.models import Certification, Provider, ProviderCertification
+from providers.models import Certification, Membership, Provider, ProviderCertification
 from sync import services as sync_services
 from sync.models import ApiToken, ConnectionTest, SyncConnection, SyncRun
 
@@ -66,6 +66,8 @@ CASES = [
         {"kind": "feed", "name": "x", "base_url": "https://x.example/f.json", "interval_seconds": 60},
     ),
     ("dashboard:connection_detail", "get", ["connection"], None),
+    ("dashboard:feed_format", "get", [], None),
+    ("dashboard:feed_format_schema", "get", [], None),
     ("dashboard:connection_edit", "get", ["connection"], None),
     (
         "dashboard:connection_edit",
@@ -100,6 +102,12 @@ CASES = [
     ("dashboard:token_create", "post", [], {"name": "stolen"}),
     ("dashboard:token_revoke", "post", ["token"], {}),
     ("dashboard:history", "get", [], None),
+    ("dashboard:profile", "get", [], None),
+    ("dashboard:profile", "post", [], {"hq_country": "RU", "website": "https://evil.example", "vat_number": "X"}),
+    ("dashboard:team", "get", [], None),
+    ("dashboard:member_add", "post", [], {"email": "dave@example.com", "role": "owner"}),
+    ("dashboard:member_role", "post", ["membership"], {"role": "owner"}),
+    ("dashboard:member_remove", "post", ["membership"], {}),
 ]
 # Which URL argument each object of a case fills.
 KWARGS = {"run": "run_pk", "request": "request_pk", "quote": "quote_pk", "test": "test_pk"}
@@ -154,6 +162,8 @@ def world(acme, beta, acme_fra, beta_nyc, dave):
             "window": window,
             "test": ConnectionTest.objects.create(connection=connection),
             "certification": certify(provider, "soc2"),
+            # Acme's: bob, its staff; Beta's: charlie, its owner.
+            "membership": provider.memberships.order_by("role").last(),
         }
     return objects
 
@@ -211,7 +221,10 @@ def _snapshot(world):
         SyncConnection.objects.count(),
         list(ApiToken.objects.order_by("pk").values_list("name", "revoked_at")),
         ConnectionTest.objects.count(),
-        Provider.objects.values_list("legal_entity", "incorporation_country").get(pk=offer.provider_id),
+        Provider.objects.values_list(
+            "legal_entity", "incorporation_country", "hq_country", "website", "vat_number"
+        ).get(pk=offer.provider_id),
+        list(Membership.objects.order_by("pk").values_list("user_id", "provider_id", "role")),
         sorted(ProviderCertification.objects.values_list("pk", "issuer", "valid_until", "verified_at")),
     )
 

@@ -72,12 +72,16 @@ def test_no_page_scrolls_sideways(live_server, page, width, developer, alice, ac
             f"{dashboard}/sovereignty/",
             f"{dashboard}/connections/",
             f"{dashboard}/connections/{connection.pk}/",
+            f"{dashboard}/connections/{connection.pk}/?sync=1",
+            f"{dashboard}/connections/new/",
             f"{dashboard}/requests/",
             f"{dashboard}/requests/{request.pk}/",
             f"{dashboard}/windows/",
             f"{dashboard}/demand/",
             f"{dashboard}/api/",
             f"{dashboard}/history/",
+            f"{dashboard}/profile/",
+            f"{dashboard}/team/",
         ],
     }
 

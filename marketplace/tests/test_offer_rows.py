@@ -4,6 +4,10 @@ The rows were a template (components/offer_row.html with country, capacity and f
 includes); the expected HTML below is what that template rendered, so the faster renderer is
 the same page; since then each cell also names its column (data-label, for the cards of a narrow
 screen). Time is frozen: "verified 3 minutes ago" is computed when the row is rendered.
+
+Changed on purpose since (marketplace/formats.py, one rule for numbers): sizes read in TB from a
+thousand GB ("2 TB RAM" is "2 TB RAM", "16 TB disk" "16 TB disk"), and numbers follow the
+language: "3,10" for a price in French, GPU counts grouped by thousands.
 """
 
 # ruff: noqa: E501 (rows of HTML, as they are served)
@@ -93,7 +97,7 @@ def test_a_row_with_a_count_of_gpus(offers):
   <td data-label="Provider"><a href="/providers/acme-gpu/">Acme GPU</a></td>
   <td class="location" data-label="Location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
   <td class="num" data-label="GPUs / node">8</td>
-  <td data-label="Node"><small>128 vCPU · 2048 GB RAM<br><span class="muted">NVLink / InfiniBand</span></small></td>
+  <td data-label="Node"><small>128 vCPU · 2 TB RAM<br><span class="muted">NVLink / InfiniBand</span></small></td>
   <td class="num price" data-label="Price / GPU-h"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
   <td class="num capacity" data-label="Available"><strong>32</strong> <small>GPUs</small><br><small class="muted">4 / 16 nodes</small>
 </td>
@@ -112,7 +116,7 @@ def test_a_row_whose_count_is_not_published(offers):
   <td data-label="Provider"><a href="/providers/acme-gpu/">Acme GPU</a></td>
   <td class="location" data-label="Location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
   <td class="num" data-label="GPUs / node">8</td>
-  <td data-label="Node"><small>128 vCPU · 2048 GB RAM<br><span class="muted"></span></small></td>
+  <td data-label="Node"><small>128 vCPU · 2 TB RAM<br><span class="muted"></span></small></td>
   <td class="num price" data-label="Price / GPU-h"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
   <td class="num capacity" data-label="Available"><strong class="availability unknown-count" title="Available now; the provider does not publish how many.">Available</strong><br><small class="muted">count not published</small>
 </td>
@@ -122,7 +126,7 @@ def test_a_row_whose_count_is_not_published(offers):
 """,
     )
     assert "count not published, 16 nodes in total" in render(offers["unknown of a total"])
-    assert '<span class="muted">4000 GB disk</span>' in render(offers["unknown of a total"])
+    assert '<span class="muted">4 TB disk</span>' in render(offers["unknown of a total"])
 
 
 def test_a_sold_out_row(offers):
@@ -133,7 +137,7 @@ def test_a_sold_out_row(offers):
   <td data-label="Provider"><a href="/providers/acme-gpu/">Acme GPU</a></td>
   <td class="location" data-label="Location"><span class="place"><a href="/countries/de/" class="country" title="Germany"><img class="flag" src="/static/flags/de.gif" alt="" width="16" height="11" loading="lazy">DE</a> Frankfurt</span><br><small class="muted">eu-fra-1</small></td>
   <td class="num" data-label="GPUs / node">8</td>
-  <td data-label="Node"><small>128 vCPU · 2048 GB RAM<br><span class="muted">Ethernet</span></small></td>
+  <td data-label="Node"><small>128 vCPU · 2 TB RAM<br><span class="muted">Ethernet</span></small></td>
   <td class="num price" data-label="Price / GPU-h"><strong>2.50</strong>&nbsp;<small>USD</small><br><small class="muted">On demand</small></td>
   <td class="num capacity" data-label="Available"><strong class="availability sold-out">Sold out</strong><br><small class="muted">0 / 16 nodes</small>
 </td>
@@ -171,7 +175,7 @@ def test_a_reserved_row_with_its_minimum_term(offers):
   <td data-label="Provider"><a href="/providers/beta-compute/">Beta Compute</a></td>
   <td class="location" data-label="Location"><span class="place"><a href="/countries/us/" class="country" title="United States of America"><img class="flag" src="/static/flags/us.gif" alt="" width="16" height="11" loading="lazy">US</a> New York</span><br><small class="muted">us-east-1</small></td>
   <td class="num" data-label="GPUs / node">8</td>
-  <td data-label="Node"><small>128 vCPU · 2048 GB RAM<br><span class="muted">16000 GB disk · PCIe / Ethernet</span></small></td>
+  <td data-label="Node"><small>128 vCPU · 2 TB RAM<br><span class="muted">16 TB disk · PCIe / Ethernet</span></small></td>
   <td class="num price" data-label="Price / GPU-h"><strong>3.10</strong>&nbsp;<small>USD</small><br><small class="muted">Reserved, min 12 months</small></td>
   <td class="num capacity" data-label="Available"><strong>80</strong> <small>GPUs</small><br><small class="muted">10 / 20 nodes</small>
 </td>
@@ -202,6 +206,8 @@ def test_names_are_escaped_and_missing_specs_left_out(offers):
 
 
 def test_rows_in_french(offers):
+    with translation.override("fr"):  # "2 To de RAM" once translated: the sizes in TB are new texts
+        ram, disk = translation.gettext("%(n)s TB RAM") % {"n": 2}, translation.gettext("%(n)s TB disk") % {"n": 16}
     assert render(offers["reserved"], "fr") == expected(
         offers["reserved"],
         """<tr class="offer-row" data-offer="{pk}">
@@ -209,15 +215,15 @@ def test_rows_in_french(offers):
   <td data-label="Fournisseur"><a href="/providers/beta-compute/">Beta Compute</a></td>
   <td class="location" data-label="Emplacement"><span class="place"><a href="/countries/us/" class="country" title="États-Unis d&#x27;Amérique"><img class="flag" src="/static/flags/us.gif" alt="" width="16" height="11" loading="lazy">US</a> New York</span><br><small class="muted">us-east-1</small></td>
   <td class="num" data-label="GPU / nœud">8</td>
-  <td data-label="Nœud"><small>128 vCPU · 2048 Go de RAM<br><span class="muted">16000 Go de disque · PCIe / Ethernet</span></small></td>
-  <td class="num price" data-label="Prix / GPU-h"><strong>3.10</strong>&nbsp;<small>USD</small><br><small class="muted">Réservé, min. 12 mois</small></td>
+  <td data-label="Nœud"><small>128 vCPU · {ram}<br><span class="muted">{disk} · PCIe / Ethernet</span></small></td>
+  <td class="num price" data-label="Prix / GPU-h"><strong>3,10</strong>&nbsp;<small>USD</small><br><small class="muted">Réservé, min. 12 mois</small></td>
   <td class="num capacity" data-label="Disponible"><strong>80</strong> <small>GPU</small><br><small class="muted">10 / 20 nœuds</small>
 </td>
   <td data-label="Vérification"><small><time datetime="2026-03-02T14:02:30+00:00" title="2 mars 2026 14:02" class="verified">vérifiée il y a 3\xa0minutes</time></small></td>
   <td class="details"><a href="/offers/{pk}/" aria-label="Détails de l'offre">Détails</a></td>
 </tr>
 """,
-    )
+    ).replace("{ram}", ram).replace("{disk}", disk)
     stale = render(offers["stale"], "fr")
     assert 'class="offer-row stale"' in stale and ">périmée</span>" in stale
     unknown = render(offers["unknown of a total"], "fr")
@@ -257,3 +263,15 @@ def test_every_table_of_offers_renders_its_rows_or_says_it_has_none(client, offe
     assert render(offers["reserved"]) in gpu
     assert "No offers match these filters." in no_match and "data-offer" not in no_match
     assert "No offers listed right now." in no_offer and "data-offer" not in no_offer
+
+
+def test_numbers_follow_the_language(offers):
+    offer = offers["bare"]
+    offer.price_per_gpu_hour, offer.nodes_available, offer.gpus_per_node = Decimal("0.0425"), 128, 8
+    offer.gpus_available = 1024  # a generated column: the database would compute it
+    offer.storage_gb, offer.ram_gb = 3840, 512
+    english, french = render(offer), render(offer, "fr")
+    assert "<strong>0.0425</strong>" in english and "<strong>0,0425</strong>" in french
+    assert "<strong>1,024</strong> <small>GPUs</small>" in english and "<strong>1\xa0024</strong>" in french
+    assert "512 GB RAM" in english and "512 Go de RAM" in french
+    assert "3.8 TB disk" in english and "3,8 T" in french
