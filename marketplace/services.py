@@ -1017,7 +1017,9 @@ def search_demand_flush() -> int:
         _demand.clear()
         _demand_empty.clear()
         _demand_flushed_at = time.monotonic()
-    for (day, gpu, country), searches in counts.items():
+    # In key order: two processes flushing at once lock the rows they share in the same order
+    # (in any order they deadlocked, under the benchmark's load).
+    for (day, gpu, country), searches in sorted(counts.items()):
         empty = empties.get((day, gpu, country), 0)
         rows = SearchDemand.objects.filter(day=day, gpu=gpu, country=country)
         if not rows.update(searches=F("searches") + searches, empty=F("empty") + empty):
