@@ -1017,17 +1017,23 @@ def search_demand_flush() -> int:
         _demand.clear()
         _demand_empty.clear()
         _demand_flushed_at = time.monotonic()
-    # In key order: two processes flushing at once lock the rows they share in the same order
-    # (in any order they deadlocked, under the benchmark's load).
-    for (day, gpu, country), searches in sorted(counts.items()):
-        empty = empties.get((day, gpu, country), 0)
-        rows = SearchDemand.objects.filter(day=day, gpu=gpu, country=country)
-        if not rows.update(searches=F("searches") + searches, empty=F("empty") + empty):
-            try:
-                with transaction.atomic():
-                    SearchDemand.objects.create(day=day, gpu=gpu, country=country, searches=searches, empty=empty)
-            except IntegrityError:  # another process created it meanwhile
-                rows.update(searches=F("searches") + searches, empty=F("empty") + empty)
+    if not counts:
+        return 0
+    # One statement per 1,000 rows (an upsert adding to the counts), in key order: two processes
+    # flushing at once lock the rows they share in the same order (in any order they deadlocked
+    # under the benchmark's load), and the request that flushes pays one query, not one per row
+    # (39 on a catalog page at 10k).
+    rows = [(*key, searches, empties.get(key, 0)) for key, searches in sorted(counts.items())]
+    table = SearchDemand._meta.db_table
+    with db_connection.cursor() as cursor:
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start : start + 1000]
+            sql = (
+                f"INSERT INTO {table} (day, gpu, country, searches, empty) "  # noqa: S608 (constants only)
+                f"VALUES {', '.join(['(%s, %s, %s, %s, %s)'] * len(chunk))} ON CONFLICT (day, gpu, country) "
+                f"DO UPDATE SET searches = {table}.searches + excluded.searches, empty = {table}.empty + excluded.empty"
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
     return len(counts)
 
 

@@ -1,6 +1,5 @@
 """Search demand counts: written in bulk, by several processes at once."""
 
-import re
 from datetime import date
 
 from django.db import connection
@@ -10,19 +9,27 @@ from marketplace import services
 from marketplace.models import SearchDemand
 
 
-def test_a_flush_writes_its_counts_in_key_order_so_that_two_processes_never_deadlock(db):
+def test_a_flush_is_one_upsert_adding_to_the_counts_in_key_order(db):
     day = date(2026, 12, 5)
     searches = [("h200", "US"), ("b200", "JP"), ("h100-sxm", "DE"), ("b200", "DE")]
     for gpu, country in searches:
-        services.search_demand_note(gpus=[gpu], countries=[country], empty=False, day=day)
+        services.search_demand_note(gpus=[gpu], countries=[country], empty=gpu == "h200", day=day)
     SearchDemand.objects.create(day=day, gpu="b200", country="DE", searches=1, empty=0)
 
     with CaptureQueriesContext(connection) as queries:
-        services.search_demand_flush()
+        assert services.search_demand_flush() == 4
 
-    updates = [query["sql"] for query in queries if query["sql"].startswith("UPDATE")]
-    written = [dict(re.findall(r"""\."(gpu|country)" = '?([\w-]+)""", sql)) for sql in updates]
-    written = [(row["gpu"], row["country"]) for row in written]
-    assert written == sorted(searches)  # the order every process locks the rows in
-    assert SearchDemand.objects.get(gpu="b200", country="DE").searches == 2
-    assert SearchDemand.objects.filter(day=day).count() == 4
+    # One statement, whatever the number of rows; its rows in key order, the order in which any
+    # process locks them (two flushes in different orders deadlocked).
+    [upsert] = [query["sql"] for query in queries]
+    assert [upsert.index(f"'{gpu}', '{country}'") for gpu, country in sorted(searches)] == sorted(
+        upsert.index(f"'{gpu}', '{country}'") for gpu, country in searches
+    )
+    counts = {(row.gpu, row.country): (row.searches, row.empty) for row in SearchDemand.objects.filter(day=day)}
+    assert counts == {
+        ("h200", "US"): (1, 1),
+        ("b200", "JP"): (1, 0),
+        ("h100-sxm", "DE"): (1, 0),
+        ("b200", "DE"): (2, 0),
+    }
+    assert services.search_demand_flush() == 0  # nothing waiting: no query
