@@ -511,9 +511,8 @@ class ProviderProfile:
     last_verified_at: datetime | None
 
 
-def provider_profile(*, provider: Provider, limit: int = 200, now: datetime | None = None) -> ProviderProfile:
+def provider_profile(*, provider: Provider, limit: int = 200) -> ProviderProfile:
     """What the public profile shows; offers are capped, the catalog link shows them all."""
-    now = now or timezone.now()
     live = _live_offers("offers__")
     regions = list(
         provider.regions.annotate(
@@ -543,8 +542,7 @@ def provider_profile(*, provider: Provider, limit: int = 200, now: datetime | No
 # --- GPU models -------------------------------------------------------------------------------
 
 
-def gpu_list_with_stats(*, now: datetime | None = None) -> QuerySet[GpuModel]:
-    now = now or timezone.now()
+def gpu_list_with_stats() -> QuerySet[GpuModel]:
     live = _live_offers("offers__") & Q(offers__provider__status=Provider.Status.APPROVED)
     return GpuModel.objects.annotate(
         offer_count=Count("offers", filter=live),
@@ -565,7 +563,7 @@ class PriceSpread:
     high: Decimal
 
 
-def gpu_price_spread(*, gpu: GpuModel, display: PriceDisplay, now: datetime | None = None) -> list[PriceSpread]:
+def gpu_price_spread(*, gpu: GpuModel, display: PriceDisplay) -> list[PriceSpread]:
     """Min / median / max price per pricing type, every price shown in ``display``'s currency
     (converted from the reference currency, or as listed when already in it)."""
     offers = Offer.objects.listed().fresh().filter(gpu_model=gpu)
@@ -589,7 +587,7 @@ def gpu_price_spread(*, gpu: GpuModel, display: PriceDisplay, now: datetime | No
     ]
 
 
-def gpu_offers(*, gpu: GpuModel, now: datetime | None = None) -> QuerySet[Offer]:
+def gpu_offers(*, gpu: GpuModel) -> QuerySet[Offer]:
     return Offer.objects.listed().fresh().filter(gpu_model=gpu).select_related(*ROW_RELATIONS).order_by(*GROUPED_ORDER)
 
 
@@ -667,8 +665,7 @@ class CountryCapacity:
     gpus: int
 
 
-def country_capacity(*, country: Country, now: datetime | None = None) -> CountryCapacity:
-    now = now or timezone.now()
+def country_capacity(*, country: Country) -> CountryCapacity:
     # The country's offers, and those of regions their provider says also span it.
     spanning = list(Region.objects.filter(other_countries__contains=country.code).values_list("pk", flat=True))
     here = Q(country=country.code) | Q(region_id__in=spanning) if spanning else Q(country=country.code)
