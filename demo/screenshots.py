@@ -5,7 +5,7 @@ Migrates a throwaway SQLite database, loads the demo into it (``load_demo``), se
 laptop (1366x900) and a phone (390x844), into docs/screenshots/<page>-desktop.png and
 -phone.png. Nothing of the developer's own database or .run/ directory is touched.
 
-    .venv/bin/python -m demo.screenshots [--out docs/screenshots] [--only catalog,offer] [--dark]
+    .venv/bin/python -m demo.screenshots [--out docs/screenshots] [--only catalog,offer] [--dark] [--language fr]
 """
 
 import argparse
@@ -112,7 +112,12 @@ def sign_in(context, base: str, username: str) -> None:
 
 
 def capture(
-    base: str, out: Path, pages: dict[str, tuple[str | None, str]], values: dict, scheme: str = "light"
+    base: str,
+    out: Path,
+    pages: dict[str, tuple[str | None, str]],
+    values: dict,
+    scheme: str = "light",
+    language: str = "en",
 ) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -125,7 +130,10 @@ def capture(
                 for name, (user, path) in pages.items():
                     if user not in contexts:
                         contexts[user] = browser.new_context(
-                            viewport={"width": width, "height": height}, device_scale_factor=1, color_scheme=scheme
+                            viewport={"width": width, "height": height},
+                            device_scale_factor=1,
+                            color_scheme=scheme,
+                            locale=language,  # the Accept-Language the portal answers in
                         )
                         if user:
                             sign_in(contexts[user], base, user)
@@ -134,7 +142,8 @@ def capture(
                     page.wait_for_load_state("networkidle")
                     full = page.evaluate("document.documentElement.scrollHeight")
                     clip = {"x": 0, "y": 0, "width": width, "height": min(full, height * MAX_SCREENS[size])}
-                    target = out / f"{name}-{size}{'-dark' if scheme == 'dark' else ''}.png"
+                    suffix = ("-dark" if scheme == "dark" else "") + ("" if language == "en" else f"-{language}")
+                    target = out / f"{name}-{size}{suffix}.png"
                     page.screenshot(path=str(target), full_page=True, clip=clip)
                     written.append(target)
                     page.close()
@@ -150,6 +159,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=BASE_DIR / "docs" / "screenshots")
     parser.add_argument("--only", help="comma-separated page names (default: all of them)")
     parser.add_argument("--dark", action="store_true", help="in dark mode, as <page>-<size>-dark.png")
+    parser.add_argument("--language", default="en", help="the browser's language, e.g. fr: <page>-<size>-fr.png")
     args = parser.parse_args(argv)
     pages = {name: PAGES[name] for name in args.only.split(",")} if args.only else PAGES
     args.out.mkdir(parents=True, exist_ok=True)
@@ -174,7 +184,8 @@ def main(argv: list[str] | None = None) -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             wait_for(f"{base}/healthz")
-            for path in capture(base, args.out, pages, values, "dark" if args.dark else "light"):
+            scheme = "dark" if args.dark else "light"
+            for path in capture(base, args.out, pages, values, scheme, args.language):
                 print(f"  {path.relative_to(BASE_DIR) if path.is_relative_to(BASE_DIR) else path}")
         finally:
             server.terminate()
