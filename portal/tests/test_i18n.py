@@ -157,6 +157,11 @@ def test_translations_keep_the_placeholders():
     assert wrong == []
 
 
+def _mo_key(entry: dict) -> str:
+    """How a .mo file keys an entry: a message in a context is "context\x04msgid"."""
+    return f"{entry['msgctxt']}\x04{entry['msgid']}" if "msgctxt" in entry else entry["msgid"]
+
+
 def test_the_committed_mo_file_matches_the_po_file():
     with MO_PATH.open("rb") as mo:
         catalog = gettext.GNUTranslations(mo)._catalog
@@ -164,7 +169,7 @@ def test_the_committed_mo_file_matches_the_po_file():
     stale = [
         entry["msgid"]
         for entry in po_entries()
-        if "msgid_plural" not in entry and catalog.get(entry["msgid"]) != entry["msgstr"]
+        if "msgid_plural" not in entry and catalog.get(_mo_key(entry)) != entry["msgstr"]
     ]
     assert stale == [], "run `manage.py compilemessages -l fr` and commit locale/fr/LC_MESSAGES/django.mo"
 
