@@ -1,9 +1,10 @@
 import importlib
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from portal.testing import LocalServer, make_provider, make_user, missing_service
+from portal.testing import LocalServer, make_provider, make_user, missing_service, queries_counted
 from providers.models import Membership, Region
 from sync.models import SyncConnection
 from sync.tests.support import feed_document
@@ -66,6 +67,25 @@ def _reference_data(request):
     importlib.import_module("providers.migrations.0010_certification_records").certifications_load(apps, None)
     importlib.import_module("marketplace.migrations.0011_exchange_rates_normalized_price").rates_load(apps, None)
     importlib.import_module("sync.migrations.0007_region_mappings_load").load(apps, None)
+
+
+@pytest.fixture
+def assert_page_queries(db):
+    """``django_assert_num_queries`` for public pages: their statement timeout's setup (three
+    statements on PostgreSQL, none on SQLite) is left out of the count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    @contextmanager
+    def expect(count: int):
+        with CaptureQueriesContext(connection) as queries:
+            yield queries
+        counted = queries_counted(queries.captured_queries)
+        assert counted == count, f"expected {count} queries, {counted} were done: " + "\n".join(
+            query["sql"] for query in queries.captured_queries
+        )
+
+    return expect
 
 
 @pytest.fixture

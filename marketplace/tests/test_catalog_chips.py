@@ -83,13 +83,13 @@ class TestChips:
         assert "<html" not in response.content.decode()
         assert chips(response) == {"Country: Germany": ""}
 
-    def test_they_cost_no_query(self, client, de_h100, django_assert_num_queries):
+    def test_they_cost_no_query(self, client, de_h100, assert_page_queries):
         # Caches off (tests): six lists of choices, the summary and the rows, with or without chips.
-        with django_assert_num_queries(8):
+        with assert_page_queries(8):
             client.get("/")
-        with django_assert_num_queries(8):
+        with assert_page_queries(8):
             client.get("/?country=DE&gpu=h100-sxm&provider=acme&region_group=eu&stale=1&max_price=3")
-        with django_assert_num_queries(8):
+        with assert_page_queries(8):
             client.get("/?country=DE&gpus_per_node=8&total_gpus=64", headers={"HX-Request": "true"})
 
 

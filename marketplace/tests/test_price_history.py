@@ -83,7 +83,7 @@ def test_the_country_history_is_one_gpu_models_in_that_country(acme_fra, beta_ny
 
 
 class TestPages:
-    def test_the_gpu_page_shows_the_chart_and_its_figures(self, client, de_h100, django_assert_num_queries):
+    def test_the_gpu_page_shows_the_chart_and_its_figures(self, client, de_h100, assert_page_queries):
         snapshot(de_h100, 3, "3.00")
         response = client.get("/gpus/h100-sxm/?currency=EUR")
         html = response.content.decode()
@@ -107,9 +107,7 @@ class TestPages:
         figures = html[html.index('class="price-history-figures"') :]
         assert '<td class="num">2,50</td>' in figures
 
-    def test_the_pages_cost_a_constant_number_of_queries(
-        self, client, de_h100, us_h200, acme_fra, django_assert_num_queries
-    ):
+    def test_the_pages_cost_a_constant_number_of_queries(self, client, de_h100, us_h200, acme_fra, assert_page_queries):
         # The history adds three queries to the GPU page (offers, snapshots, rates) and four to
         # the country page (and the regions spanning it), however many offers and snapshots.
         expected = {"/gpus/h100-sxm/": 10, "/countries/de/": 10, "/countries/de/?gpu=h200": 10, "/countries/": 1}
@@ -120,5 +118,5 @@ class TestPages:
                     snapshot(offer, days, "3.10")
                     make_offer(acme_fra.provider, acme_fra, "h200")
             for url, queries in expected.items():
-                with django_assert_num_queries(queries):
+                with assert_page_queries(queries):
                     assert client.get(url).status_code == 200
