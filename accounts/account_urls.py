@@ -10,4 +10,5 @@ urlpatterns = [
     path("apply/", views.apply_provider, name="apply_provider"),
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
     path("verify/", views.verify_email_resend, name="verify_email_resend"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
 ]

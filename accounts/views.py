@@ -1,18 +1,20 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import ProviderApplicationForm, SignupForm
 from accounts.services import email_is_verified, email_verification_send, email_verify, user_activate, user_signup
 from portal.http import AuthenticatedHttpRequest, HtmxHttpRequest
 from portal.lib.ratelimit import rate_limited
-from providers.models import Provider
+from providers.models import Invitation, Provider
 from providers.selectors import memberships_for_user
-from providers.services import provider_apply
+from providers.services import invitation_accept, invitation_token_hash, provider_apply
 
 # A user may have a few applications under review at once, not an unbounded number.
 MAX_PENDING_APPLICATIONS = 3
@@ -95,3 +97,34 @@ def verify_email_resend(request: AuthenticatedHttpRequest) -> HttpResponse:
         email_verification_send(user=request.user)
         messages.success(request, _("We sent a new confirmation link to %(email)s.") % {"email": request.user.email})
     return redirect(request.POST.get("next") or "accounts:profile")
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HtmxHttpRequest, token: str) -> HttpResponse:
+    """The link of a team invitation. The token is the permission to see it (404 for an unknown
+    one, 410 once used, withdrawn or expired); accepting also needs the invited address's account
+    (403, with a way out, for another account)."""
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("provider", "invited_by"), token_hash=invitation_token_hash(token)
+    )
+    context = {"invitation": invitation, "signup_url": reverse("accounts:signup")}
+    if reason := invitation.gone_reason:
+        return render(request, "accounts/invitation.html", {**context, "gone": reason}, status=410)
+    if not request.user.is_authenticated:
+        return render(request, "accounts/invitation.html", context)
+    if invitation.email.casefold() != request.user.email.casefold():
+        return render(request, "accounts/invitation.html", {**context, "wrong_account": True}, status=403)
+    if request.method == "POST":
+        try:
+            membership = invitation_accept(invitation=invitation, user=request.user)
+        except ValidationError as error:  # accepted or withdrawn meanwhile
+            return render(
+                request, "accounts/invitation.html", {**context, "gone": " ".join(error.messages)}, status=410
+            )
+        messages.success(
+            request,
+            _("Welcome to the team of %(provider)s, as %(role)s.")
+            % {"provider": membership.provider.name, "role": membership.get_role_display()},
+        )
+        return redirect("dashboard:provider", slug=membership.provider.slug)
+    return render(request, "accounts/invitation.html", context)

@@ -65,10 +65,13 @@ class ProfileForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
 
 
-class MemberAddForm(forms.Form):
+class InviteForm(forms.Form):
     email = forms.EmailField(
         label=_("E-mail address"),
-        help_text=_("The address they signed up with. They must have an account on the marketplace already."),
+        help_text=_(
+            "We e-mail them a link valid for 7 days. They accept it signed in with this address, "
+            "or after creating an account with it."
+        ),
     )
     role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.STAFF)
 

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dashboard.forms import MemberAddForm, MemberRoleForm, ProfileForm
+from dashboard.forms import InviteForm, MemberRoleForm, ProfileForm
 from dashboard.views import _provider, _saved
 from portal.http import AuthenticatedHttpRequest
 from providers import services as provider_services
@@ -56,15 +56,17 @@ def profile(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 # --- Team ----------------------------------------------------------------------------------
 
 
-def _team_page(request: AuthenticatedHttpRequest, provider: Provider, add_form: MemberAddForm | None = None):
+def _team_page(request: AuthenticatedHttpRequest, provider: Provider, invite_form: InviteForm | None = None):
     is_owner = _owner(request, provider)
     members = provider.memberships.select_related("user").order_by("role", "user__username")
+    invitations = provider.invitations.pending().select_related("invited_by").order_by("-created_at")
     context = {
         "provider": provider,
         "tab": "team",
         "members": members,
+        "invitations": invitations,
         "is_owner": is_owner,
-        "add_form": add_form or (MemberAddForm() if is_owner else None),
+        "invite_form": invite_form or (InviteForm() if is_owner else None),
         "roles": Membership.Role.choices,
     }
     return render(request, "dashboard/team.html", context)
@@ -77,22 +79,37 @@ def team(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def member_add(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+def member_invite(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     provider = _provider(request, slug)
     _owner_required(request, provider)
-    form = MemberAddForm(request.POST)
+    form = InviteForm(request.POST)
 
     def save(data):
-        return provider_services.membership_add(provider=provider, by=request.user, **data)
+        return provider_services.invitation_create(provider=provider, by=request.user, **data)
 
-    if membership := _saved(request, form, save):
+    if invitation := _saved(request, form, save):
         messages.success(
             request,
-            _("%(user)s joined the team as %(role)s; they were told by e-mail.")
-            % {"user": membership.user.get_username(), "role": membership.get_role_display()},
+            _("We e-mailed an invitation to %(email)s to join as %(role)s.")
+            % {"email": invitation.email, "role": invitation.get_role_display()},
         )
         return redirect("dashboard:team", slug=provider.slug)
-    return _team_page(request, provider, add_form=form)
+    return _team_page(request, provider, invite_form=form)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: AuthenticatedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    provider = _provider(request, slug)
+    invitation = get_object_or_404(provider.invitations, pk=pk)
+    _owner_required(request, provider)
+    try:
+        provider_services.invitation_revoke(invitation=invitation, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The invitation to %(email)s is withdrawn.") % {"email": invitation.email})
+    return redirect("dashboard:team", slug=provider.slug)
 
 
 @login_required

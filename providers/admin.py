@@ -11,7 +11,7 @@ from django_countries.filters import CountryFilter
 from simple_history.admin import SimpleHistoryAdmin
 
 from providers import services
-from providers.models import Certification, Membership, Provider, ProviderCertification, Region
+from providers.models import Certification, Invitation, Membership, Provider, ProviderCertification, Region
 
 
 def provider_count(model, **filters) -> Subquery:
@@ -195,6 +195,23 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "provider"]
     list_select_related = ["user", "provider"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: owners invite and withdraw on their dashboard; the token's hash is never shown."""
+
+    list_display = ["email", "provider", "role", "invited_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_filter = ["role"]
+    search_fields = ["email", "provider__name"]
+    list_select_related = ["provider", "invited_by"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(Region)

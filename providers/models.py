@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -127,6 +128,55 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.provider} ({self.role})"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        """Not accepted, not revoked and not expired: the invitations a link still opens."""
+        return self.filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """An owner's invitation to join the provider's team, sent to an e-mail address.
+
+    Only the SHA-256 of its token is stored: the token itself is in the e-mail's link, and a
+    database dump does not let anyone join a team. Whoever accepts must be signed in with the
+    invited address. Accepted, revoked and expired invitations are kept, as the team's history.
+    """
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role, default=Membership.Role.STAFF)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["provider", "email"], name="invitation_provider_email")]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.provider} ({self.role})"
+
+    @property
+    def gone_reason(self) -> str:
+        """Why the invitation's link no longer works ("" while it does)."""
+        if self.accepted_at:
+            return gettext("This invitation was already accepted.")
+        if self.revoked_at:
+            return gettext("This invitation was withdrawn by the team's owners.")
+        if self.expires_at <= timezone.now():
+            return gettext("This invitation has expired: ask the team's owners for a new one.")
+        return ""
 
 
 class Region(models.Model):

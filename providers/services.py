@@ -6,7 +6,9 @@ way whether the call comes from a form, a feed or a shell. Offers are written by
 marketplace/services.py, sync connections by sync/services.py.
 """
 
+import hashlib
 import logging
+import secrets
 import textwrap
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
@@ -24,7 +26,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from providers import notifications
-from providers.models import Certification, Membership, Provider, ProviderCertification, Region
+from providers.models import Certification, Invitation, Membership, Provider, ProviderCertification, Region
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,9 @@ FACT_FIELDS = ("legal_entity", "incorporation_country", "parent_name", "parent_c
 PROFILE_FIELDS = ("hq_country", "website", "contact_email", "description", "registration_number", "vat_number")
 # A certification's provider is e-mailed this many days before it expires.
 CERTIFICATION_EXPIRY_NOTICE_DAYS = 30
+# A team invitation's link works this many days; a team has at most this many waiting at once.
+INVITATION_DAYS = 7
+MAX_PENDING_INVITATIONS = 50
 
 
 def _unique_slug(name: str) -> str:
@@ -186,49 +191,109 @@ def _other_owners(membership: Membership) -> int:
 
 
 @transaction.atomic
-def membership_add(*, provider: Provider, by: User, email: str, role: str = Membership.Role.STAFF) -> Membership:
-    """Add the user who signed up with ``email`` to ``provider``'s team, by one of its owners.
+def invitation_create(*, provider: Provider, by: User, email: str, role: str = Membership.Role.STAFF) -> Invitation:
+    """Invite ``email`` to ``provider``'s team as ``role``, by one of its owners, and e-mail them
+    the link once the invitation commits.
 
-    There are no invitations to strangers: the person must have an active account already
-    (ValidationError on ``email`` otherwise, or when they are a member already). They are told
-    by e-mail once the addition commits.
+    The person may or may not have an account yet: the link asks them to sign in, or to sign up,
+    with that address. A new invitation to an address replaces its pending one (the old link
+    stops working). A current member's address is refused (ValidationError on ``email``), and so
+    is an invitation beyond MAX_PENDING_INVITATIONS.
     """
     _owner_required(provider, by)
     if role not in Membership.Role.values:
         raise ValidationError({"role": gettext("Choose owner or staff.")})
-    users = list(User.objects.filter(email__iexact=email.strip(), is_active=True)[:2])
-    if not users:
-        raise ValidationError(
-            {"email": gettext("No account uses this address. Ask them to create one first, then add them again.")}
-        )
-    if len(users) > 1:
-        raise ValidationError({"email": gettext("Several accounts use this address: ask the person which one to use.")})
-    user = users[0]
-    if Membership.objects.filter(provider=provider, user=user).exists():
+    email = email.strip()
+    Provider.objects.select_for_update().filter(pk=provider.pk).exists()  # one owner's invitations at a time
+    if provider.memberships.filter(user__email__iexact=email).exists():
         raise ValidationError({"email": gettext("This person is already a member of the team.")})
-    membership = Membership(provider=provider, user=user, role=role)
-    membership._history_user = by
-    membership.save()
-    transaction.on_commit(lambda: _membership_added_mail(membership, by), robust=True)
-    return membership
+    now = timezone.now()
+    provider.invitations.pending().filter(email__iexact=email).update(revoked_at=now)
+    if provider.invitations.pending().count() >= MAX_PENDING_INVITATIONS:
+        raise ValidationError(
+            {
+                "email": gettext("%(n)s invitations are waiting already: withdraw some first.")
+                % {"n": MAX_PENDING_INVITATIONS}
+            }
+        )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        provider=provider,
+        email=email,
+        role=role,
+        token_hash=invitation_token_hash(token),
+        invited_by=by,
+        created_at=now,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    transaction.on_commit(partial(_invitation_mail, invitation, token), robust=True)
+    return invitation
 
 
-def _membership_added_mail(membership: Membership, by: User) -> int:
-    provider = membership.provider
-    link = settings.SITE_URL.rstrip("/") + reverse("dashboard:provider", args=[provider.slug])
-    values = {"provider": provider.name, "by": by.get_username(), "role": membership.get_role_display(), "link": link}
-    subject = gettext("You were added to the team of %(provider)s") % values
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _invitation_mail(invitation: Invitation, token: str) -> int:
+    link = settings.SITE_URL.rstrip("/") + reverse("accounts:invitation", args=[token])
+    values = {
+        "provider": invitation.provider.name,
+        "by": invitation.invited_by.get_username() if invitation.invited_by else gettext("an owner"),
+        "role": invitation.get_role_display(),
+        "email": invitation.email,
+        "days": INVITATION_DAYS,
+    }
+    subject = gettext("Join the team of %(provider)s on the GPU marketplace") % values
+    invites = gettext("%(by)s invites you to the team of %(provider)s on the GPU marketplace, as %(role)s.")
+    how = gettext(
+        "Open this link within %(days)s days and sign in with %(email)s, or create an account with that address first:"
+    )
     body = "\n\n".join(
         [
             gettext("Hello,"),
-            textwrap.fill(
-                gettext("%(by)s added you to the team of %(provider)s on the marketplace, as %(role)s.") % values,
-                width=78,
-            ),
-            gettext("Its dashboard:") + "\n    " + link,
+            textwrap.fill(invites % values, width=78),
+            textwrap.fill(how % values, width=78) + "\n    " + link,
+            textwrap.fill(gettext("If you did not expect it, ignore this e-mail: nothing happens without you."), 78),
         ]
     )
-    return send_mail(subject, body, None, [membership.user.email])
+    return send_mail(subject, body, None, [invitation.email])
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """Make ``user`` a member of the invitation's team with its role, once.
+
+    ValidationError when the invitation was accepted, withdrawn or has expired; PermissionDenied
+    when the user's address is not the invited one (a forwarded link does not let someone else
+    in). Someone who is a member already keeps their role; the invitation is used all the same.
+    """
+    invitation = Invitation.objects.select_for_update().select_related("provider").get(pk=invitation.pk)
+    if reason := invitation.gone_reason:
+        raise ValidationError(reason)
+    if invitation.email.casefold() != (user.email or "").casefold():
+        raise PermissionDenied
+    membership = Membership.objects.filter(provider=invitation.provider, user=user).first()
+    if membership is None:
+        membership = Membership(provider=invitation.provider, user=user, role=invitation.role)
+        membership._history_user = user
+        membership.save()
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by: User) -> None:
+    """Withdraw a pending invitation, by an owner: its link stops working."""
+    _owner_required(invitation.provider, by)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise ValidationError(invitation.gone_reason)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
 
 
 @transaction.atomic

@@ -17,7 +17,8 @@ from deals.tests.support import TODAY, file_request, quote_values, send_quote
 from marketplace import services as offer_services
 from marketplace.models import CapacityWindow, Offer
 from portal.testing import certify, make_offer
-from providers.models import Certification, Membership, Provider, ProviderCertification
+from providers import services as provider_services
+from providers.models import Certification, Invitation, Membership, Provider, ProviderCertification
 from sync import services as sync_services
 from sync.models import ApiToken, ConnectionTest, SyncConnection, SyncRun
 
@@ -105,7 +106,8 @@ CASES = [
     ("dashboard:profile", "get", [], None),
     ("dashboard:profile", "post", [], {"hq_country": "RU", "website": "https://evil.example", "vat_number": "X"}),
     ("dashboard:team", "get", [], None),
-    ("dashboard:member_add", "post", [], {"email": "dave@example.com", "role": "owner"}),
+    ("dashboard:member_invite", "post", [], {"email": "dave@example.com", "role": "owner"}),
+    ("dashboard:invitation_revoke", "post", ["invitation"], {}),
     ("dashboard:member_role", "post", ["membership"], {"role": "owner"}),
     ("dashboard:member_remove", "post", ["membership"], {}),
 ]
@@ -164,6 +166,9 @@ def world(acme, beta, acme_fra, beta_nyc, dave):
             "certification": certify(provider, "soc2"),
             # Acme's: bob, its staff; Beta's: charlie, its owner.
             "membership": provider.memberships.order_by("role").last(),
+            "invitation": provider_services.invitation_create(
+                provider=provider, by=provider.memberships.get(role="owner").user, email=f"new@{provider.slug}.example"
+            ),
         }
     return objects
 
@@ -225,6 +230,7 @@ def _snapshot(world):
             "legal_entity", "incorporation_country", "hq_country", "website", "vat_number"
         ).get(pk=offer.provider_id),
         list(Membership.objects.order_by("pk").values_list("user_id", "provider_id", "role")),
+        list(Invitation.objects.order_by("pk").values_list("email", "role", "revoked_at")),
         sorted(ProviderCertification.objects.values_list("pk", "issuer", "valid_until", "verified_at")),
     )
 

@@ -1,10 +1,11 @@
-"""The team page: owners add members who have an account, change roles and remove members;
+"""The team page: owners invite members by e-mail, withdraw invitations, change roles and remove members;
 staff see the list and may leave; a provider always keeps an owner."""
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 
+from providers import services as provider_services
 from providers.models import Membership
 
 pytestmark = pytest.mark.django_db
@@ -24,33 +25,49 @@ def test_the_team_page_lists_members_with_their_role(client, alice, acme):
     assert page.status_code == 200
     members = {(m.user.username, m.role) for m in page.context["members"]}
     assert members == {("alice", "owner"), ("bob", "staff")}
-    assert "Add a member" in page.text and "must first create an account" in page.text
+    assert "Invite a member" in page.text and "with or without an account" in page.text
 
 
-def test_an_owner_adds_a_person_with_an_account_and_they_are_told(
-    client, alice, acme, dave, django_capture_on_commit_callbacks
+def test_an_owner_invites_an_address_and_the_invitation_is_listed_until_accepted(
+    client, alice, acme, django_capture_on_commit_callbacks
 ):
     client.force_login(alice)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            reverse("dashboard:member_add", args=[acme.slug]), {"email": "DAVE@example.com", "role": "staff"}
+            reverse("dashboard:member_invite", args=[acme.slug]), {"email": "new@example.com", "role": "owner"}
         )
     assert response.status_code == 302
-    assert membership(acme, dave).role == "staff"
-    assert [message.to for message in mail.outbox] == [["dave@example.com"]]
-    assert "Acme GPU" in mail.outbox[0].subject
-    history = client.get(reverse("dashboard:history", args=[acme.slug])).text
-    assert "Team member dave" in history
+    [invitation] = acme.invitations.all()
+    assert (invitation.email, invitation.role, invitation.invited_by) == ("new@example.com", "owner", alice)
+    assert [message.to for message in mail.outbox] == [["new@example.com"]]
+    page = client.get(team_url(acme))
+    assert "We e-mailed an invitation to new@example.com to join as Owner." in page.text
+    assert list(page.context["invitations"]) == [invitation]
+    assert f'id="invitation-{invitation.pk}"' in page.text and "Withdraw" in page.text
 
 
-def test_an_address_without_an_account_is_refused_with_a_clear_message(client, alice, acme):
+def test_a_bad_address_or_a_member_s_address_is_refused_on_the_form(client, alice, bob, acme):
     client.force_login(alice)
-    response = client.post(
-        reverse("dashboard:member_add", args=[acme.slug]), {"email": "new@example.com", "role": "staff"}
-    )
-    assert response.status_code == 200
-    assert "No account uses this address" in response.context["add_form"].errors["email"][0]
-    assert acme.memberships.count() == 2
+    url = reverse("dashboard:member_invite", args=[acme.slug])
+    bad = client.post(url, {"email": "not an address", "role": "staff"})
+    member = client.post(url, {"email": bob.email, "role": "staff"})
+    assert bad.status_code == member.status_code == 200
+    assert bad.context["invite_form"].errors["email"] == ["Enter a valid email address."]
+    assert member.context["invite_form"].errors["email"] == ["This person is already a member of the team."]
+    assert not acme.invitations.exists()
+
+
+def test_an_owner_withdraws_an_invitation(client, alice, acme):
+    invitation = provider_services.invitation_create(provider=acme, by=alice, email="new@example.com")
+    client.force_login(alice)
+    url = reverse("dashboard:invitation_revoke", args=[acme.slug, invitation.pk])
+    page = client.post(url, follow=True)
+    again = client.post(url, follow=True)
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+    assert "The invitation to new@example.com is withdrawn." in page.text
+    assert "withdrawn by the team" in again.text
+    assert not page.context["invitations"]
 
 
 def test_an_owner_changes_a_role(client, alice, bob, acme):
@@ -87,17 +104,20 @@ def test_an_owner_removes_a_member(client, alice, bob, acme):
 
 
 def test_staff_see_the_team_but_cannot_manage_it(client, alice, bob, acme, dave):
+    invitation = provider_services.invitation_create(provider=acme, by=alice, email="new@example.com")
     client.force_login(bob)
     page = client.get(team_url(acme))
     alice_membership = membership(acme, alice)
     refused = [
-        client.post(reverse("dashboard:member_add", args=[acme.slug]), {"email": dave.email}),
+        client.post(reverse("dashboard:member_invite", args=[acme.slug]), {"email": dave.email}),
+        client.post(reverse("dashboard:invitation_revoke", args=[acme.slug, invitation.pk])),
         client.post(reverse("dashboard:member_role", args=[acme.slug, membership(acme, bob).pk]), {"role": "owner"}),
         client.post(reverse("dashboard:member_remove", args=[acme.slug, alice_membership.pk])),
     ]
-    assert page.status_code == 200 and page.context["add_form"] is None
-    assert "Only owners can add members" in page.text
-    assert [response.status_code for response in refused] == [403, 403, 403]
+    assert page.status_code == 200 and page.context["invite_form"] is None
+    assert "Only owners can invite members" in page.text and "Withdraw" not in page.text
+    assert [response.status_code for response in refused] == [403, 403, 403, 403]
+    assert list(acme.invitations.pending()) == [invitation]
     assert sorted(acme.memberships.values_list("user__username", "role")) == [("alice", "owner"), ("bob", "staff")]
 
 
@@ -114,9 +134,10 @@ def test_the_page_costs_the_same_queries_however_many_members(client, alice, acm
 
     client.force_login(alice)
     client.get(team_url(acme))
-    with django_assert_num_queries(7) as one:
+    with django_assert_num_queries(8) as one:  # the members and the invitations: one query each
         client.get(team_url(acme))
     for name in ["erin", "frank", "grace"]:
         Membership.objects.create(provider=acme, user=make_user(name))
+        provider_services.invitation_create(provider=acme, by=alice, email=f"{name}.friend@example.com")
     with django_assert_num_queries(len(one.captured_queries)):
         assert client.get(team_url(acme)).status_code == 200
