@@ -1,11 +1,15 @@
 """Every kind of page on a laptop and on a phone: the page never scrolls sideways, and on a
 phone the catalog's filters sit in a drawer that opens, filters and shows the results."""
 
+import re
+
 import pytest
+from django.core import mail
 from django.test import Client
 
 from deals.tests.support import file_request, send_quote
 from portal.testing import make_offer
+from providers import services as provider_services
 from sync.models import SyncConnection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,6 +54,10 @@ def test_no_page_scrolls_sideways(live_server, page, width, developer, alice, ac
         provider=acme, name="Acme feed", base_url="https://inventory.acme.example/v1/feed.json"
     )
     dashboard = f"/dashboard/{acme.slug}"
+    provider_services.invitation_create(provider=acme, by=alice, email=developer.email, role="owner")
+    invitation = re.search(r"/accounts/invitations/[\w-]+/", mail.outbox[-1].body).group(0)
+    long_address = "procurement.infrastructure.team@a-rather-long-partner-company.example"
+    provider_services.invitation_create(provider=acme, by=alice, email=long_address, role="owner")
     pages = {
         None: [
             "/",
@@ -63,8 +71,9 @@ def test_no_page_scrolls_sideways(live_server, page, width, developer, alice, ac
             "/countries/de/?gpu=h200",
             f"/providers/{acme.slug}/",
             "/accounts/login/",
+            invitation,
         ],
-        developer: ["/", "/requests/", f"/requests/{request.pk}/", "/requests/new/"],
+        developer: ["/", "/requests/", f"/requests/{request.pk}/", "/requests/new/", invitation],
         alice: [
             f"{dashboard}/",
             f"{dashboard}/offers/",
@@ -81,7 +90,7 @@ def test_no_page_scrolls_sideways(live_server, page, width, developer, alice, ac
             f"{dashboard}/api/",
             f"{dashboard}/history/",
             f"{dashboard}/profile/",
-            f"{dashboard}/team/",
+            f"{dashboard}/team/",  # with pending invitations
         ],
     }
 
