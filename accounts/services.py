@@ -8,7 +8,6 @@ address is confirmed, so nobody can hold an address they do not read. Accounts m
 (by an admin, the demo) and changed addresses are confirmed by a verification link.
 """
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
@@ -23,6 +22,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.models import Profile
+from portal.lib.urls import site_url
 
 VERIFY_SALT = "accounts.email-verification"
 VERIFY_MAX_AGE = 3 * 24 * 3600  # a link works for three days
@@ -50,7 +50,7 @@ def user_signup(*, username: str, email: str, password: str) -> User | None:
     hashed = make_password(password)
     taken = User.objects.filter(email__iexact=email).first()
     if taken is not None and (taken.is_active or taken.last_login is not None):
-        _mail(email, "registration/signup_taken_email.txt", {"user": taken, "login_url": _absolute(reverse("login"))})
+        _mail(email, "registration/signup_taken_email.txt", {"user": taken, "login_url": site_url(reverse("login"))})
         return None
     if taken is not None:
         taken.delete()  # an unconfirmed sign-up of the same address
@@ -58,7 +58,7 @@ def user_signup(*, username: str, email: str, password: str) -> User | None:
     user.full_clean()
     user.save()
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    link = _absolute(reverse("accounts:activate", args=[uid, activation_tokens.make_token(user)]))
+    link = site_url(reverse("accounts:activate", args=[uid, activation_tokens.make_token(user)]))
     _mail(email, "registration/signup_activation_email.txt", {"user": user, "link": link})
     return user
 
@@ -75,10 +75,6 @@ def user_activate(*, uidb64: str, token: str) -> User | None:
     user.save(update_fields=["is_active"])
     email_mark_verified(user=user)  # the link was sent to the address: it is confirmed
     return user
-
-
-def _absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def _mail(to: str, template: str, context: dict) -> None:
@@ -100,7 +96,7 @@ def email_verification_token(*, user: User) -> str:
 
 def email_verification_send(*, user: User) -> int:
     """E-mail ``user`` a link that verifies their address; returns the number of messages sent."""
-    link = settings.SITE_URL.rstrip("/") + reverse("accounts:verify_email", args=[email_verification_token(user=user)])
+    link = site_url(reverse("accounts:verify_email", args=[email_verification_token(user=user)]))
     body = render_to_string("emails/verify_email.txt", {"user": user, "link": link, "days": VERIFY_MAX_AGE // 86400})
     return send_mail(_("Confirm your e-mail address"), body, None, [user.email])
 

@@ -39,6 +39,7 @@ from marketplace.models import Offer
 from portal.forms import add_service_errors
 from portal.http import AuthenticatedHttpRequest
 from portal.lib.ratelimit import rate_limited
+from portal.lib.urls import site_url
 from providers import services as provider_services
 from providers.models import Membership, Provider
 from providers.selectors import memberships_for_user
@@ -371,7 +372,7 @@ def _kinds_help() -> list[tuple[type, str]]:
 
     With the demo on, this portal serves a mock of each API under /demo/ (demo/urls.py).
     """
-    site = settings.SITE_URL.rstrip("/")
+    site = site_url()
     return [
         (adapter, f"{site}/demo/{adapter.demo_path}" if settings.DEMO_ENABLED else "") for adapter in ADAPTERS.values()
     ]

@@ -4,7 +4,6 @@ Plain text, rendered from templates/emails/deals/*.txt; sent by the tasks in dea
 Each function returns the number of messages sent (0 when there is no one to write to).
 """
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
 from django.core.mail import EmailMessage, send_mail
@@ -14,14 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from deals.models import Agreement, AlertMatch, CapacityRequest, Message, Quote, Recipient, SavedSearch
+from portal.lib.urls import site_url
 from providers.models import Provider
 from providers.selectors import provider_contact_addresses
 
 UNSUBSCRIBE_SALT = "deals.unsubscribe"
-
-
-def site_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def _send(subject: str, template: str, context: dict, recipients: list[str]) -> int:
@@ -155,7 +151,7 @@ def alert_digest(*, search: SavedSearch, matches: list[AlertMatch], user: User) 
         "matches": matches,
         "search_link": site_url(search.get_absolute_url()),
         "unsubscribe": unsubscribe,
-        "site": settings.SITE_URL.rstrip("/"),
+        "site": site_url(),
     }
     subject = ngettext(
         "%(count)s new match for your search “%(name)s”",

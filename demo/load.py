@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
@@ -21,6 +20,7 @@ from demo.partners import PARTNERS, PARTNERS_BY_SLUG, PROVIDER_USER_PARTNER, par
 from demo.quotes import AUTOMATIC, demo_quotes
 from marketplace.models import GpuAlias, GpuModel, Offer
 from marketplace.services import offer_create, snapshots_record
+from portal.lib.urls import site_url
 from providers.models import Certification, Membership, Provider, ProviderCertification, Region
 from sync.engine import sync_connection_run
 from sync.models import SyncConnection, SyncRun
@@ -51,7 +51,7 @@ def demo_gpu_names_unknown() -> list[str]:
 
 
 def demo_feed_url(slug: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("demo:feed", args=[slug])
+    return site_url(reverse("demo:feed", args=[slug]))
 
 
 @transaction.atomic

@@ -6,19 +6,15 @@ providers/notifications.py, which providers/services.py enqueues after commit. E
 returns the number of messages sent (0 when there is no one to write to).
 """
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from portal.lib.urls import site_url
 from providers.models import Membership, Provider
 from providers.selectors import provider_contact_addresses
-
-
-def _site_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def _send(subject: str, template: str, context: dict, recipients: list[str]) -> int:
@@ -42,8 +38,8 @@ def application_received(provider: Provider) -> int:
     """The applicant (the provider's owners and contact address), then every reviewer."""
     context = {
         "provider": provider,
-        "dashboard": _site_url(reverse("dashboard:provider", args=[provider.slug])),
-        "profile": _site_url(reverse("accounts:profile")),
+        "dashboard": site_url(reverse("dashboard:provider", args=[provider.slug])),
+        "profile": site_url(reverse("accounts:profile")),
     }
     subject = _("We received the application of %(provider)s") % {"provider": provider.name}
     sent = _send(subject, "application_received", context, provider_contact_addresses(provider=provider))
@@ -51,7 +47,7 @@ def application_received(provider: Provider) -> int:
     to_reviewers = {
         "provider": provider,
         "applicants": [membership.user for membership in owners],
-        "link": _site_url(reverse("admin:providers_provider_change", args=[provider.pk])),
+        "link": site_url(reverse("admin:providers_provider_change", args=[provider.pk])),
     }
     subject = _("New provider application: %(provider)s") % {"provider": provider.name}
     return sent + _send(subject, "application_to_reviewers", to_reviewers, reviewer_addresses())
@@ -60,14 +56,14 @@ def application_received(provider: Provider) -> int:
 def provider_approved(provider: Provider) -> int:
     context = {
         "provider": provider,
-        "profile": _site_url(provider.get_absolute_url()),
-        "dashboard": _site_url(reverse("dashboard:provider", args=[provider.slug])),
+        "profile": site_url(provider.get_absolute_url()),
+        "dashboard": site_url(reverse("dashboard:provider", args=[provider.slug])),
     }
     subject = _("%(provider)s is approved: its offers are listed") % {"provider": provider.name}
     return _send(subject, "provider_approved", context, provider_contact_addresses(provider=provider))
 
 
 def provider_suspended(provider: Provider) -> int:
-    context = {"provider": provider, "dashboard": _site_url(reverse("dashboard:provider", args=[provider.slug]))}
+    context = {"provider": provider, "dashboard": site_url(reverse("dashboard:provider", args=[provider.slug]))}
     subject = _("%(provider)s is suspended from the marketplace") % {"provider": provider.name}
     return _send(subject, "provider_suspended", context, provider_contact_addresses(provider=provider))

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from functools import partial
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -25,6 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
+from portal.lib.urls import site_url
 from providers import notifications
 from providers.models import Certification, Invitation, Membership, Provider, ProviderCertification, Region
 
@@ -237,7 +237,7 @@ def invitation_token_hash(token: str) -> str:
 
 
 def _invitation_mail(invitation: Invitation, token: str) -> int:
-    link = settings.SITE_URL.rstrip("/") + reverse("accounts:invitation", args=[token])
+    link = site_url(reverse("accounts:invitation", args=[token]))
     values = {
         "provider": invitation.provider.name,
         "by": invitation.invited_by.get_username() if invitation.invited_by else gettext("an owner"),
@@ -420,7 +420,7 @@ def _certification_expiry_mail(record: ProviderCertification, today: date) -> in
     if not recipients:
         logger.warning("certification %s expires soon, but %s has no e-mail address", record.pk, provider.slug)
         return 0
-    link = settings.SITE_URL.rstrip("/") + reverse("dashboard:sovereignty", args=[provider.slug])
+    link = site_url(reverse("dashboard:sovereignty", args=[provider.slug]))
     values = {
         "certification": record.certification.name,
         "provider": provider.name,

@@ -35,6 +35,7 @@ from django.utils.translation import gettext
 from marketplace.inventory import ParsedInventory
 from marketplace.services import InventoryApplyResult, inventory_apply
 from portal.lib.http import FetchError, GuardedClient
+from portal.lib.urls import site_url
 from portal.metrics import SYNC_DURATION, SYNC_ERRORS
 from providers.selectors import provider_contact_addresses
 from sync.adapters.base import AdapterError
@@ -335,7 +336,7 @@ def connection_paused_notify(*, connection: SyncConnection) -> int:
     if not recipients:
         logger.warning("connection %s paused, but provider %s has no e-mail address", connection.pk, provider.slug)
         return 0
-    link = settings.SITE_URL.rstrip("/") + reverse("dashboard:connection_detail", args=[provider.slug, connection.pk])
+    link = site_url(reverse("dashboard:connection_detail", args=[provider.slug, connection.pk]))
     values = {
         "connection": connection.name,
         "provider": provider.name,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from marketplace.models import GpuModel, GpuNameReview
 from marketplace.services import gpu_name_review_resolve
 from portal.lib.queue import queue_available
+from portal.lib.urls import site_url
 from providers.models import Provider
 from sync.engine import sync_connection_run
 from sync.models import ApiToken, ConnectionTest, RegionMapping, RegionReview, SyncConnection, SyncRun
@@ -215,7 +216,7 @@ def push_connection(*, provider: Provider) -> SyncConnection:
             provider=provider,
             name=SyncConnection.PUSH_NAME,
             kind=SyncConnection.FEED,
-            base_url=settings.SITE_URL.rstrip("/") + "/api/v1/inventory/",
+            base_url=site_url("/api/v1/inventory/"),
             interval_seconds=3600,
             receives_pushes=True,
         )

@@ -14,6 +14,7 @@ from demo.load import (
     demo_users_load,
 )
 from marketplace.models import Offer
+from portal.lib.urls import site_url
 from sync.models import SyncRun
 
 
@@ -64,7 +65,7 @@ class Command(BaseCommand):
                     f"{capacity_request.recipients.count()} providers; {capacity_request.quotes.count()} quoted."
                 )
 
-        site = settings.SITE_URL.rstrip("/")
+        site = site_url()
         listed = Offer.objects.listed().filter(provider__slug__in=[c.provider.slug for c in connections]).count()
         self.stdout.write(self.style.SUCCESS(f"\nThe demo is ready: {listed} offers listed."))
         self.stdout.write(f"  Catalog:    {site}{reverse('marketplace:catalog')}")
