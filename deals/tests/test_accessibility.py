@@ -77,6 +77,7 @@ def pages(developer, alice, acme, acme_h100, beta_nyc, gamma_par):
             f"{dashboard}/windows/",
             f"{dashboard}/demand/",
             f"{dashboard}/api/",
+            f"{dashboard}/profile/",
             f"{dashboard}/history/",
         ],
     }
