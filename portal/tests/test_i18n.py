@@ -83,6 +83,16 @@ def test_the_language_switcher_sets_french_for_the_next_pages(client, db):
     assert "Apply filters" not in text
 
 
+def test_the_switcher_is_a_button_for_the_other_language_so_arrow_keys_never_submit(client, db):
+    english = page_text(client.get("/"))
+    french = page_text(client.get("/", HTTP_ACCEPT_LANGUAGE="fr"))
+
+    switch = '<button type="submit" name="language" value="{}" lang="{}" class="small secondary outline">{}</button>'
+    assert switch.format("fr", "fr", "Français") in english and 'value="en"' not in english
+    assert switch.format("en", "en", "English") in french
+    assert "onchange" not in english
+
+
 def test_the_catalog_shows_offers_in_french(client, acme_fra):
     make_offer(acme_fra.provider, acme_fra, pricing_type="spot")
     make_offer(acme_fra.provider, acme_fra)
