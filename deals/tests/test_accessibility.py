@@ -4,13 +4,16 @@ dark mode, and the catalog works from the keyboard.
 axe-core is vendored for the tests only (portal/tests/vendor/, MPL-2.0, version in the name).
 """
 
+import re
 from pathlib import Path
 
 import pytest
+from django.core import mail
 
 from deals.tests.support import file_request, send_quote
 from deals.tests.test_small_screens import sign_in
 from portal.testing import make_offer
+from providers import services as provider_services
 from sync.models import SyncConnection
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -42,6 +45,8 @@ def pages(developer, alice, acme, acme_h100, beta_nyc, gamma_par):
         provider=acme, name="Acme feed", base_url="https://inventory.acme.example/v1/feed.json"
     )
     dashboard = f"/dashboard/{acme.slug}"
+    provider_services.invitation_create(provider=acme, by=alice, email=developer.email, role="owner")
+    invitation = re.search(r"/accounts/invitations/[\w-]+/", mail.outbox[-1].body).group(0)
     return {
         None: [
             "/",
@@ -55,6 +60,7 @@ def pages(developer, alice, acme, acme_h100, beta_nyc, gamma_par):
             f"/providers/{acme.slug}/",
             "/accounts/login/",
             "/accounts/signup/",
+            invitation,
             "/no-such-page/",
         ],
         developer: [
@@ -62,6 +68,7 @@ def pages(developer, alice, acme, acme_h100, beta_nyc, gamma_par):
             f"/requests/{request.pk}/",
             "/requests/new/",
             "/accounts/profile/",
+            invitation,
             "/accounts/apply/",
         ],
         alice: [
@@ -78,6 +85,7 @@ def pages(developer, alice, acme, acme_h100, beta_nyc, gamma_par):
             f"{dashboard}/demand/",
             f"{dashboard}/api/",
             f"{dashboard}/profile/",
+            f"{dashboard}/team/",
             f"{dashboard}/history/",
         ],
     }
