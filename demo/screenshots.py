@@ -34,6 +34,7 @@ PAGES = {
     "provider": (None, "/providers/{provider}/"),
     "dashboard": ("provider", "/dashboard/{provider}/"),
     "connection": ("provider", "/dashboard/{provider}/connections/{connection}/"),
+    "team": ("provider", "/dashboard/{provider}/team/"),
     "request": ("developer", "/requests/{request}/"),
 }
 
