@@ -36,9 +36,9 @@ FACT_FIELDS = ("legal_entity", "incorporation_country", "parent_name", "parent_c
 PROFILE_FIELDS = ("hq_country", "website", "contact_email", "description", "registration_number", "vat_number")
 # A certification's provider is e-mailed this many days before it expires.
 CERTIFICATION_EXPIRY_NOTICE_DAYS = 30
-# A team invitation's link works this many days; a team has at most this many waiting at once.
+# A team invitation's link works this many days; a provider sends at most so many a day.
 INVITATION_DAYS = 7
-MAX_PENDING_INVITATIONS = 50
+MAX_INVITATIONS_PER_DAY = 30
 
 
 def _unique_slug(name: str) -> str:
@@ -198,24 +198,22 @@ def invitation_create(*, provider: Provider, by: User, email: str, role: str = M
     The person may or may not have an account yet: the link asks them to sign in, or to sign up,
     with that address. A new invitation to an address replaces its pending one (the old link
     stops working). A current member's address is refused (ValidationError on ``email``), and so
-    is an invitation beyond MAX_PENDING_INVITATIONS.
+    is an invitation beyond MAX_INVITATIONS_PER_DAY of the provider's: each is an e-mail to an
+    address nobody vouched for, and the portal must not become a way to mail strangers.
     """
     _owner_required(provider, by)
     if role not in Membership.Role.values:
         raise ValidationError({"role": gettext("Choose owner or staff.")})
     email = email.strip()
-    Provider.objects.select_for_update().filter(pk=provider.pk).exists()  # one owner's invitations at a time
+    # The provider's row locked: two owners inviting at once are counted one after the other.
+    Provider.objects.select_for_update().values_list("pk", flat=True).get(pk=provider.pk)
     if provider.memberships.filter(user__email__iexact=email).exists():
         raise ValidationError({"email": gettext("This person is already a member of the team.")})
     now = timezone.now()
+    if provider.invitations.filter(created_at__gt=now - timedelta(days=1)).count() >= MAX_INVITATIONS_PER_DAY:
+        sent = gettext("%(n)s invitations were sent in the last 24 hours: try again tomorrow.")
+        raise ValidationError({"email": sent % {"n": MAX_INVITATIONS_PER_DAY}})
     provider.invitations.pending().filter(email__iexact=email).update(revoked_at=now)
-    if provider.invitations.pending().count() >= MAX_PENDING_INVITATIONS:
-        raise ValidationError(
-            {
-                "email": gettext("%(n)s invitations are waiting already: withdraw some first.")
-                % {"n": MAX_PENDING_INVITATIONS}
-            }
-        )
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         provider=provider,
