@@ -217,3 +217,18 @@ def test_only_offers_with_their_own_verification_are_indexed_by_it(db):
     assert len(on_verification) == 3
     excluded = ("sync_connection_id IS NULL", "'stale'")  # PostgreSQL spells it ((status)::text = 'stale'::text)
     assert all(any(clause in text for clause in excluded) for text in on_verification), on_verification
+
+
+def test_the_sort_indexes_hold_the_columns_every_page_filters_on(db):
+    """Sold-out, NVIDIA-only, fresh, approved: every listed page filters on these, so each index a
+    page's ids are read from holds them (migration 0017) and a deep page is an index-only scan."""
+    require_postgres()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'offer_listed_%'")
+        definitions = dict(cursor.fetchall())
+
+    assert len(definitions) == 8
+    for name, definition in definitions.items():
+        held = definition.replace(" INCLUDE ", ",")
+        assert all(column in held for column in ("provider_id", "status", "nodes_available", "gpu_model_id")), name
+    assert "gpus_per_node, gpu_interconnect, network" in definitions["offer_listed_price"]
