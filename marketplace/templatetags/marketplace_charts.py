@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django import template
+from django.utils.translation import pgettext_lazy
 
 register = template.Library()
 
@@ -127,10 +128,17 @@ def step_chart_geometry(points: list[tuple[datetime, Decimal | int | None]], *, 
     return Chart(WIDTH, HEIGHT, lines, y_ticks, x_ticks, LEFT, WIDTH - RIGHT, TOP, baseline, gaps)
 
 
+# The time axis' date formats (Django's ``date`` filter), translated: "Dec 5" is "5 déc." in French.
+X_FORMATS = {
+    "datetime": pgettext_lazy("chart time axis, a date and time: Django date format", "M j H:i"),
+    "date": pgettext_lazy("chart time axis, a day: Django date format", "M j"),
+}
+
+
 @register.inclusion_tag("components/line_chart.html")
-def step_chart(points, *, end, label, unit="", decimals=2, gap_label="", x_format="M j H:i"):
+def step_chart(points, *, end, label, unit="", decimals=2, gap_label="", x_format="datetime"):
     return {
-        "x_format": x_format,
+        "x_format": X_FORMATS[x_format],
         "chart": step_chart_geometry(list(points), end=end),
         "label": label,
         "unit": unit,

@@ -106,6 +106,8 @@ class TestPages:
         html = client.get("/gpus/h100-sxm/", headers={"Accept-Language": "fr"}).content.decode()
         figures = html[html.index('class="price-history-figures"') :]
         assert '<td class="num">2,50</td>' in figures
+        axis = re.findall(r'class="axis">([^<]*)</text>', html[html.index('<figure class="chart">') :])
+        assert axis and all(re.fullmatch(r"\d{1,2} [a-zéû]+\.?", label) for label in axis[-3:]), axis  # "5 déc."
 
     def test_the_pages_cost_a_constant_number_of_queries(self, client, de_h100, us_h200, acme_fra, assert_page_queries):
         # The history adds three queries to the GPU page (offers, snapshots, rates) and four to
