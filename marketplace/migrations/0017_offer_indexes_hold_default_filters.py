@@ -11,6 +11,10 @@ plain price index now holds too, from 63 to 22 ms. An index whose key starts wit
 column holds the others as well, or PostgreSQL prefers the wider price index and its filter for a
 GPU alone (35 ms instead of 0.6: the GPU's offers are not spread evenly along the prices).
 
+One more index serves the fabric a multi-node job needs, NVLink inside the node and InfiniBand
+(or RoCE) between nodes: keyed on (gpu_interconnect, network) before the price order, a page of
+"8x NVLink + InfiniBand under 3.00" reads about 60 entries instead of 32,000 (0.7 ms, was 5.7).
+
 PostgreSQL only (SQLite has no INCLUDE, and its indexes are 0016's). Each index is built under a
 temporary name, CONCURRENTLY, then swapped for the old one: the catalog always has one.
 """
@@ -32,6 +36,12 @@ INCLUDES = {
     "offer_listed_connection": FILTERED,
 }
 
+FABRIC = (
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS offer_listed_fabric_price ON marketplace_offer "
+    "(gpu_interconnect, network, pricing_type, min_term_months, price_normalized, id) "
+    f"INCLUDE ({FILTERED}, gpus_per_node) {FORMER.LISTED}"
+)
+
 
 def _rebuild(schema_editor, includes: dict[str, str]) -> None:
     if schema_editor.connection.vendor != "postgresql":
@@ -48,9 +58,13 @@ def _rebuild(schema_editor, includes: dict[str, str]) -> None:
 
 def widen(apps, schema_editor):
     _rebuild(schema_editor, INCLUDES)
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FABRIC)
 
 
 def narrow(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("DROP INDEX CONCURRENTLY IF EXISTS offer_listed_fabric_price")
     _rebuild(schema_editor, {name: FORMER.INDEXES[name][1].removeprefix("INCLUDE (")[:-1] for name in INCLUDES})
 
 

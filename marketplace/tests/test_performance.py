@@ -227,8 +227,9 @@ def test_the_sort_indexes_hold_the_columns_every_page_filters_on(db):
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE 'offer_listed_%'")
         definitions = dict(cursor.fetchall())
 
-    assert len(definitions) == 8
+    assert len(definitions) == 9
     for name, definition in definitions.items():
         held = definition.replace(" INCLUDE ", ",")
         assert all(column in held for column in ("provider_id", "status", "nodes_available", "gpu_model_id")), name
     assert "gpus_per_node, gpu_interconnect, network" in definitions["offer_listed_price"]
+    assert "(gpu_interconnect, network, pricing_type" in definitions["offer_listed_fabric_price"]
