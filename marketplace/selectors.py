@@ -194,7 +194,10 @@ class CatalogPaginator(Paginator):
         top = min(bottom + self.per_page, self.count)
         rows = self.object_list
         if self.freshness and connections[rows.db].vendor == "postgresql":
-            sql = freshness_page_sql(rows, offset=bottom, limit=top - bottom, with_stale=self.with_stale)
+            try:
+                sql = freshness_page_sql(rows, offset=bottom, limit=top - bottom, with_stale=self.with_stale)
+            except EmptyResultSet:  # no row: an empty page, or a filter that can match nothing
+                return self._get_page([], number, self)
             ids = RawSQL(*sql)  # noqa: S611 (no request text)
         elif bottom > self.count - top:
             ids = rows.reverse().values("pk")[self.count - top : self.count - bottom]

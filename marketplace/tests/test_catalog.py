@@ -353,3 +353,19 @@ class TestQueryCount:
         }
         assert len(set(counts.values())) == 1, counts
         assert counts["no filters"] <= 10, counts
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sort=freshness&country=JP",  # no offer there: an empty page
+        "sort=freshness&cert=soc2",  # nobody holds it: a filter that can match nothing
+        "sort=freshness&cert=soc2&stale=1",
+    ],
+)
+def test_the_freshness_order_answers_an_empty_result(client, acme_fra, query):
+    make_offer(acme_fra.provider, acme_fra)
+    response = client.get(f"/?{query}")
+    assert response.status_code == 200
+    assert response.context["results"].page.paginator.count == 0
+    assert list(response.context["results"].page) == []
