@@ -112,7 +112,7 @@ def invitation(request: HtmxHttpRequest, token: str) -> HttpResponse:
         return render(request, "accounts/invitation.html", {**context, "gone": reason}, status=410)
     if not request.user.is_authenticated:
         return render(request, "accounts/invitation.html", context)
-    if invitation.email.casefold() != request.user.email.casefold():
+    if not invitation.is_for(request.user):
         return render(request, "accounts/invitation.html", {**context, "wrong_account": True}, status=403)
     if request.method == "POST":
         try:

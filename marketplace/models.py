@@ -392,6 +392,10 @@ class OfferQuerySet(models.QuerySet):
         """Offers a developer may see, fresh or stale: not withdrawn, from an approved provider."""
         return self.filter(status__in=Offer.LISTED, provider__status="approved")
 
+    def listed_among(self, provider_ids):
+        """listed(), with the approved providers given as ids (known already) rather than joined."""
+        return self.filter(status__in=Offer.LISTED, provider_id__in=provider_ids)
+
     def fresh(self):
         """Verified recently enough (see offers_mark_stale(): staleness is a status, set on time)."""
         return self.filter(status=Offer.Status.ACTIVE)

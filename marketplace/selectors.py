@@ -149,10 +149,8 @@ def catalog_search(*, params: QueryDict, now: datetime | None = None) -> Catalog
     # Counted among the approved providers the filters hold already (no older than the counts may
     # be): an IN list rather than a join with the providers' table, 20% of a cold page at 1M.
     # The rows below keep the join: a suspended provider's offers leave them at once.
-    approved = [provider.id for provider in filterset.providers]
-    summary = catalog_summary(
-        filterset=filterset, base=Offer.objects.filter(status__in=Offer.LISTED, provider_id__in=approved)
-    )
+    approved = Offer.objects.listed_among([provider.id for provider in filterset.providers])
+    summary = catalog_summary(filterset=filterset, base=approved)
     rows = filterset.filter_queryset(base).select_related(*ROW_RELATIONS).order_by(*filterset.ordering)
     per_page = cleaned.get("per_page") or settings.CATALOG_PAGE_SIZE
     # get_page() clamps: ?page=999 shows the last page, ?page=abc the first.

@@ -167,6 +167,10 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"{self.email} to {self.provider} ({self.role})"
 
+    def is_for(self, user) -> bool:
+        """Whether ``user`` signed in with the invited address: only they may accept."""
+        return bool(user.email) and self.email.casefold() == user.email.casefold()
+
     @property
     def gone_reason(self) -> str:
         """Why the invitation's link no longer works ("" while it does)."""

@@ -270,7 +270,7 @@ def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
     invitation = Invitation.objects.select_for_update().select_related("provider").get(pk=invitation.pk)
     if reason := invitation.gone_reason:
         raise ValidationError(reason)
-    if invitation.email.casefold() != (user.email or "").casefold():
+    if not invitation.is_for(user):
         raise PermissionDenied
     membership = Membership.objects.filter(provider=invitation.provider, user=user).first()
     if membership is None:
